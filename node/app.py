@@ -1,0 +1,95 @@
+"""The single place that assembles the web application: routes, error rendering, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.static_files import create_static_files_router
+
+from node import db
+from node.api import accounts as accounts_api
+from node.api import instance as instance_api
+from node.api import oauth as oauth_api
+from node.errors import PinholeError, TooMany
+from node.jobs import close_jobs
+from node.redis import close_redis
+
+log = logging.getLogger("pinhole")
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+MAX_BODY_BYTES = 250 * 1024 * 1024  # the largest upload (video) plus form overhead
+
+
+def _error(message: str, status: int, **extra: object) -> Response:
+    return Response({"error": message, **extra}, status_code=status)
+
+
+def pinhole_error(_: Request, exc: PinholeError) -> Response:
+    extra: dict[str, object] = {}
+    if exc.details:
+        extra["details"] = {
+            field: [{"error": "ERR_INVALID", "description": problem}]
+            for field, problem in exc.details.items()
+        }
+    response = _error(exc.message, exc.status, **extra)
+    if isinstance(exc, TooMany):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def http_error(_: Request, exc: HTTPException) -> Response:
+    message = exc.detail or "Error"
+    if exc.status_code == 404:
+        message = "Record not found"
+    if isinstance(exc, ValidationException):
+        return _error(f"Validation failed: {message}", 422)
+    return _error(message, exc.status_code, **({} if not exc.headers else {}))
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error("Internal server error", 500)
+
+
+@get("/health/live")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@asynccontextmanager
+async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    await db.open_pool()
+    try:
+        yield
+    finally:
+        await close_jobs()
+        await close_redis()
+        await db.close_pool()
+
+
+def create_app() -> Litestar:
+    return Litestar(
+        route_handlers=[
+            *oauth_api.ROUTES,
+            *accounts_api.ROUTES,
+            *instance_api.ROUTES,
+            live,
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
+        lifespan=[lifespan],
+        exception_handlers={
+            PinholeError: pinhole_error,
+            HTTPException: http_error,
+            Exception: unexpected_error,
+        },
+        cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"], expose_headers=["Link"]),
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=None,
+        debug=False,
+    )

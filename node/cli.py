@@ -1,0 +1,197 @@
+"""The `pinhole` command: run, web, worker, migrate, admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from dataclasses import replace
+
+from node.settings import Settings, SettingsError, use_settings
+
+
+def _settings_from_env(args: argparse.Namespace) -> Settings:
+    env = dict(os.environ)
+    if getattr(args, "host", None):
+        env["PINHOLE_HOST"] = args.host
+    if getattr(args, "port", None):
+        env["PINHOLE_PORT"] = str(args.port)
+    try:
+        return Settings.from_env(env)
+    except SettingsError as exc:
+        print(f"pinhole: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _prepare(args: argparse.Namespace, *, embedded_allowed: bool):
+    """Settings with database and Redis URLs, starting embedded servers where none are set."""
+    from node.embedded import EmbeddedServers, EmbeddedUnavailable, start_postgres, start_redis
+
+    settings = _settings_from_env(args)
+    servers = EmbeddedServers()
+    try:
+        if not settings.database_url:
+            if not embedded_allowed:
+                raise EmbeddedUnavailable("set PINHOLE_DATABASE_URL")
+            print("pinhole: starting embedded PostgreSQL in", settings.data_dir / "postgres")
+            settings = replace(settings, database_url=start_postgres(settings.data_dir, servers))
+        if not settings.redis_url:
+            if not embedded_allowed:
+                raise EmbeddedUnavailable("set PINHOLE_REDIS_URL")
+            print(
+                "pinhole: starting embedded Redis-compatible server in", settings.data_dir / "redis"
+            )
+            settings = replace(settings, redis_url=start_redis(settings.data_dir, servers))
+    except EmbeddedUnavailable as exc:
+        servers.stop()
+        print(f"pinhole: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    settings = settings.with_secret_key()
+    use_settings(settings)
+    from node.db import configure_database
+
+    configure_database(settings.database_url)
+    return settings, servers
+
+
+async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> None:
+    import uvicorn
+
+    from workers.main import build_worker
+
+    worker = (
+        build_worker(own_pool=not with_web, handle_signals=not with_web) if with_worker else None
+    )
+    if not with_web:
+        assert worker is not None
+        await worker.async_run()
+        return
+    from node.app import create_app
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            proxy_headers=True,
+            server_header=False,
+        )
+    )
+    worker_task = asyncio.create_task(worker.async_run()) if worker else None
+    started = asyncio.create_task(server.serve())
+    while not server.started and not started.done():
+        await asyncio.sleep(0.05)
+    if server.started:
+        print(
+            f"pinhole is running at {settings.base_url} (bound to {settings.host}:{settings.port})",
+            flush=True,
+        )
+    try:
+        await started
+    finally:
+        if worker is not None and worker_task is not None:
+            worker_task.cancel()
+            await worker.close()
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    settings, servers = _prepare(args, embedded_allowed=True)
+    try:
+        from node.db import migrate
+
+        asyncio.run(migrate())
+        asyncio.run(_serve(settings, with_web=True, with_worker=True))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        servers.stop()
+        print("pinhole: stopped", flush=True)
+
+
+def cmd_web(args: argparse.Namespace) -> None:
+    settings, _ = _prepare(args, embedded_allowed=False)
+    asyncio.run(_serve(settings, with_web=True, with_worker=False))
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    settings, _ = _prepare(args, embedded_allowed=False)
+    asyncio.run(_serve(settings, with_web=False, with_worker=True))
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    _, servers = _prepare(args, embedded_allowed=True)
+    try:
+        from node.db import migrate
+
+        asyncio.run(migrate())
+        print("pinhole: database is up to date")
+    finally:
+        servers.stop()
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    _, servers = _prepare(args, embedded_allowed=True)
+    password = args.password or getpass.getpass("Password: ")
+
+    async def create() -> None:
+        from node import accounts, db
+        from node.errors import PinholeError
+
+        await db.migrate()
+        await db.open_pool(min_size=1, max_size=2)
+        try:
+            created = await accounts.create_local_user(
+                args.name, args.email, password, role="admin" if args.admin else "user"
+            )
+            print(f"pinhole: created {args.name} (account id {created.account_id})")
+        except PinholeError as exc:
+            print(f"pinhole: {exc.message}", file=sys.stderr)
+            raise SystemExit(1) from None
+        finally:
+            await db.close_pool()
+
+    try:
+        asyncio.run(create())
+    finally:
+        servers.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pinhole", description="A federated photo sharing node.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for name, func, help_text in (
+        ("run", cmd_run, "start everything: embedded servers if none configured, web, worker"),
+        ("web", cmd_web, "run one web process (configured database and Redis)"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--host", help="address to bind (PINHOLE_HOST, default 127.0.0.1)")
+        sub.add_argument("--port", type=int, help="port to bind (PINHOLE_PORT, default 8000)")
+        sub.set_defaults(func=func)
+    commands.add_parser("worker", help="run one job worker").set_defaults(func=cmd_worker)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    admin = commands.add_parser("admin", help="administration").add_subparsers(
+        dest="admin_command", required=True
+    )
+    create = admin.add_parser("create-user", help="create a local user")
+    create.add_argument("name")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password")
+    create.add_argument("--admin", action="store_true", help="give the user the admin role")
+    create.set_defaults(func=cmd_create_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""Typed settings read from the environment; a malformed value stops the start and names itself."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SettingsError(ValueError):
+    """A setting in the environment is malformed."""
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _is_loopback_host(host: str) -> bool:
+    name = urlsplit(f"//{host}").hostname or ""
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+# One row per setting: (attribute, environment variable, kind, default, description).
+# The README's configuration table is written from these descriptions.
+SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
+    ("host", "PINHOLE_HOST", "str", "127.0.0.1", "Address the web server binds to."),
+    ("port", "PINHOLE_PORT", "int", 8000, "Port the web server binds to."),
+    (
+        "domain",
+        "PINHOLE_DOMAIN",
+        "str",
+        None,
+        "Public host of the node, with a port when not 80/443 (`photos.example`, "
+        "`127.0.0.2:8000`). Defaults to HOST:PORT.",
+    ),
+    (
+        "https",
+        "PINHOLE_HTTPS",
+        "bool",
+        None,
+        "Generate `https://` URLs. On by default; off by default when the domain is a "
+        "loopback address (local development and tests).",
+    ),
+    (
+        "database_url",
+        "PINHOLE_DATABASE_URL",
+        "str",
+        "",
+        "PostgreSQL URL. Empty: an embedded PostgreSQL is started under the data folder.",
+    ),
+    (
+        "redis_url",
+        "PINHOLE_REDIS_URL",
+        "str",
+        "",
+        "Redis URL. Empty: an embedded Redis-compatible server is started under the data folder.",
+    ),
+    (
+        "data_dir",
+        "PINHOLE_DATA_DIR",
+        "path",
+        "./var",
+        "Folder for local data (embedded servers, media).",
+    ),
+    (
+        "secret_key",
+        "PINHOLE_SECRET_KEY",
+        "str",
+        "",
+        "Secret for sessions and tokens. Empty: generated once and kept in the data folder.",
+    ),
+    ("site_name", "PINHOLE_SITE_NAME", "str", "pinhole", "Name of the node shown to people."),
+    ("contact_email", "PINHOLE_CONTACT_EMAIL", "str", "", "Contact address shown on the instance."),
+    (
+        "registrations_open",
+        "PINHOLE_REGISTRATIONS_OPEN",
+        "bool",
+        True,
+        "Whether anyone may sign up.",
+    ),
+    ("max_accounts", "PINHOLE_MAX_ACCOUNTS", "int", 0, "Cap on local accounts (0: no cap)."),
+    (
+        "smtp_host",
+        "PINHOLE_SMTP_HOST",
+        "str",
+        "",
+        "SMTP server. When set, new accounts must confirm their email address.",
+    ),
+    ("smtp_port", "PINHOLE_SMTP_PORT", "int", 587, "SMTP port."),
+    ("smtp_user", "PINHOLE_SMTP_USER", "str", "", "SMTP user name."),
+    ("smtp_password", "PINHOLE_SMTP_PASSWORD", "str", "", "SMTP password."),
+    ("smtp_from", "PINHOLE_SMTP_FROM", "str", "", "Sender address of emails."),
+    (
+        "allow_private_addresses",
+        "PINHOLE_ALLOW_PRIVATE_ADDRESSES",
+        "bool",
+        False,
+        "Allow remote fetches and deliveries to private and loopback addresses (tests, development).",
+    ),
+    (
+        "media_backend",
+        "PINHOLE_MEDIA_BACKEND",
+        "str",
+        "local",
+        "Where media bytes live: `local` (under the data folder) or `s3`.",
+    ),
+    (
+        "media_base_url",
+        "PINHOLE_MEDIA_BASE_URL",
+        "str",
+        "",
+        "Public base URL of media (a CDN may front it). Default: this node's `/media`.",
+    ),
+    (
+        "s3_endpoint",
+        "PINHOLE_S3_ENDPOINT",
+        "str",
+        "",
+        "S3 endpoint URL (any S3-compatible service).",
+    ),
+    ("s3_bucket", "PINHOLE_S3_BUCKET", "str", "pinhole-media", "S3 bucket."),
+    ("s3_region", "PINHOLE_S3_REGION", "str", "us-east-1", "S3 region."),
+    ("s3_access_key", "PINHOLE_S3_ACCESS_KEY", "str", "", "S3 access key id."),
+    ("s3_secret_key", "PINHOLE_S3_SECRET_KEY", "str", "", "S3 secret access key."),
+    ("s3_path_style", "PINHOLE_S3_PATH_STYLE", "bool", True, "Use path-style S3 addressing."),
+    (
+        "image_max_bytes",
+        "PINHOLE_IMAGE_MAX_BYTES",
+        "int",
+        40 * 1024 * 1024,
+        "Largest accepted image upload, in bytes.",
+    ),
+    (
+        "image_max_pixels",
+        "PINHOLE_IMAGE_MAX_PIXELS",
+        "int",
+        100_000_000,
+        "Largest accepted image, in pixels.",
+    ),
+    (
+        "video_max_bytes",
+        "PINHOLE_VIDEO_MAX_BYTES",
+        "int",
+        200 * 1024 * 1024,
+        "Largest accepted video upload, in bytes.",
+    ),
+    (
+        "video_max_seconds",
+        "PINHOLE_VIDEO_MAX_SECONDS",
+        "int",
+        600,
+        "Longest accepted video, in seconds.",
+    ),
+    (
+        "queue_name",
+        "PINHOLE_QUEUE_NAME",
+        "str",
+        "pinhole:queue",
+        "Name of the job queue in Redis (several nodes may share one Redis).",
+    ),
+    (
+        "redis_prefix",
+        "PINHOLE_REDIS_PREFIX",
+        "str",
+        "pinhole:",
+        "Prefix of every key this node writes to Redis.",
+    ),
+    (
+        "log_json",
+        "PINHOLE_LOG_JSON",
+        "bool",
+        False,
+        "Write logs as JSON lines.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    domain: str = ""
+    https: bool = False
+    database_url: str = ""
+    redis_url: str = ""
+    data_dir: Path = field(default_factory=lambda: Path("./var"))
+    secret_key: str = ""
+    site_name: str = "pinhole"
+    contact_email: str = ""
+    registrations_open: bool = True
+    max_accounts: int = 0
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    allow_private_addresses: bool = False
+    media_backend: str = "local"
+    media_base_url: str = ""
+    s3_endpoint: str = ""
+    s3_bucket: str = "pinhole-media"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_path_style: bool = True
+    image_max_bytes: int = 40 * 1024 * 1024
+    image_max_pixels: int = 100_000_000
+    video_max_bytes: int = 200 * 1024 * 1024
+    video_max_seconds: int = 600
+    queue_name: str = "pinhole:queue"
+    redis_prefix: str = "pinhole:"
+    log_json: bool = False
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.https else "http"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def public_media_url(self) -> str:
+        return (self.media_base_url or f"{self.base_url}/media").rstrip("/")
+
+    @property
+    def email_confirmation_required(self) -> bool:
+        return bool(self.smtp_host)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for attr, var, kind, default, _ in SETTINGS_TABLE:
+            raw = env.get(var)
+            if raw is None or (raw == "" and kind != "str"):
+                if default is not None:
+                    values[attr] = Path(default) if kind == "path" else default
+                continue
+            if kind == "bool":
+                values[attr] = _parse_bool(var, raw)
+            elif kind == "int":
+                values[attr] = _parse_int(var, raw)
+            elif kind == "path":
+                values[attr] = Path(raw)
+            else:
+                values[attr] = raw.strip()
+        if not 0 < values["port"] < 65536:
+            raise SettingsError(f"PINHOLE_PORT must be between 1 and 65535, not {values['port']}")
+        domain = values.get("domain") or f"{values['host']}:{values['port']}"
+        if "/" in domain or " " in domain or not domain:
+            raise SettingsError(
+                f"PINHOLE_DOMAIN must be a host name with an optional port, not {domain!r}"
+            )
+        values["domain"] = domain.lower()
+        if "https" not in values:
+            values["https"] = not _is_loopback_host(domain)
+        if values["media_backend"] not in ("local", "s3"):
+            raise SettingsError(
+                f"PINHOLE_MEDIA_BACKEND must be local or s3, not {values['media_backend']!r}"
+            )
+        for attr in ("database_url", "redis_url", "media_base_url", "s3_endpoint"):
+            url = values.get(attr, "")
+            if url and not urlsplit(url).scheme:
+                var = next(v for a, v, *_ in SETTINGS_TABLE if a == attr)
+                raise SettingsError(f"{var} must be a URL with a scheme, not {url!r}")
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def with_secret_key(self) -> Settings:
+        """Return settings with a secret key, generating and keeping one in the data folder."""
+        if self.secret_key:
+            return self
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            key = path.read_text().strip()
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            path.write_text(key)
+            path.chmod(0o600)
+        return replace(self, secret_key=key)
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env().with_secret_key()
+    return _current
+
+
+def use_settings(settings: Settings) -> None:
+    """Make these the settings of this process (the CLI and tests call this)."""
+    global _current
+    _current = settings
