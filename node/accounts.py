@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from node import db
 from node.auth import hash_password
 from node.errors import Forbidden, Invalid, NotFound
+from node.events import emit
 from node.ids import new_id
 from node.settings import get_settings
 from node.text import plain_to_html
@@ -352,6 +353,7 @@ async def update_profile(account_id: int, changes: ProfileChanges) -> Record:
     )
     if row is None:
         raise NotFound()
+    await emit("account.updated", account_id)
     return row
 
 

@@ -9,6 +9,7 @@ from asyncpg import Record
 from node import db
 from node.accounts import get_account
 from node.errors import Forbidden, NotFound
+from node.events import emit
 from node.ids import new_id
 
 
@@ -135,6 +136,8 @@ async def follow(
     )
     if already or (not target["locked"] and target["domain"] == ""):
         await _add_follow(follower_id, target_id, reblogs, notify)
+        if not already:
+            await emit("follow.created", follower_id, target_id)
     else:
         await db.execute(
             """INSERT INTO follow_requests (id, account_id, target_account_id, show_reblogs, notify)
@@ -147,17 +150,20 @@ async def follow(
             reblogs,
             notify,
         )
+        await emit("follow.requested", follower_id, target_id)
     return await relationship(follower_id, target_id)
 
 
 async def unfollow(follower_id: int, target_id: int) -> Relationship:
     await get_account(target_id)
-    await _remove_follow(follower_id, target_id)
-    await db.execute(
-        "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2",
+    removed = await _remove_follow(follower_id, target_id)
+    withdrawn = await db.fetchval(
+        "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 RETURNING id",
         follower_id,
         target_id,
     )
+    if removed or withdrawn:
+        await emit("follow.removed", follower_id, target_id)
     return await relationship(follower_id, target_id)
 
 
@@ -174,6 +180,7 @@ async def authorize_follow_request(owner_id: int, requester_id: int) -> Relation
         await _add_follow(
             requester_id, owner_id, request["show_reblogs"], request["notify"], request["uri"]
         )
+    await emit("follow_request.authorized", requester_id, owner_id)
     return await relationship(owner_id, requester_id)
 
 
@@ -185,6 +192,7 @@ async def reject_follow_request(owner_id: int, requester_id: int) -> Relationshi
     )
     if removed is None:
         raise NotFound("Follow request not found")
+    await emit("follow_request.rejected", requester_id, owner_id)
     return await relationship(owner_id, requester_id)
 
 
@@ -209,14 +217,19 @@ async def block(blocker_id: int, target_id: int) -> Relationship:
             blocker_id,
             target_id,
         )
+    await emit("block.created", blocker_id, target_id)
     return await relationship(blocker_id, target_id)
 
 
 async def unblock(blocker_id: int, target_id: int) -> Relationship:
     await get_account(target_id)
-    await db.execute(
-        "DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2", blocker_id, target_id
+    removed = await db.fetchval(
+        "DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2 RETURNING id",
+        blocker_id,
+        target_id,
     )
+    if removed:
+        await emit("block.removed", blocker_id, target_id)
     return await relationship(blocker_id, target_id)
 
 

@@ -75,4 +75,5 @@ def build_worker(*, own_pool: bool, handle_signals: bool) -> Worker:
         max_jobs=20,
         job_timeout=600,
         max_tries=5,
+        poll_delay=0.05,
     )
