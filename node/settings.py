@@ -31,6 +31,23 @@ def _parse_int(name: str, raw: str) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+_RATE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_rate(name: str, raw: str) -> tuple[int, int]:
+    """A rate limit `COUNT/PERIOD` (period in seconds, or with a unit: `300/5m`, `5/30m`)."""
+    count, _, period = raw.strip().partition("/")
+    period = period.strip().lower()
+    unit = period[-1:] if period[-1:] in _RATE_UNITS else ""
+    try:
+        limit, seconds = int(count), int(period[: len(period) - len(unit)]) * _RATE_UNITS[unit]
+    except ValueError:
+        raise SettingsError(f"{name} must look like 300/5m (count/period), not {raw!r}") from None
+    if limit < 1 or seconds < 1:
+        raise SettingsError(f"{name} needs a count and a period above zero, not {raw!r}")
+    return limit, seconds
+
+
 def _is_loopback_host(host: str) -> bool:
     name = urlsplit(f"//{host}").hostname or ""
     if name == "localhost":
@@ -193,6 +210,93 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
         False,
         "Write logs as JSON lines.",
     ),
+    (
+        "registration_mode",
+        "PINHOLE_REGISTRATION_MODE",
+        "str",
+        "open",
+        "How people join: `open`, `approval` (an admin approves each sign-up), `invite` (an "
+        "invite code is needed) or `closed`. `pinhole admin setting registration_mode …` changes "
+        "it at run time; `PINHOLE_REGISTRATIONS_OPEN=false` means `closed`.",
+    ),
+    (
+        "federation_mode",
+        "PINHOLE_FEDERATION_MODE",
+        "str",
+        "blocklist",
+        "`blocklist`: federate with every domain not blocked; `allowlist`: only with allowed "
+        "domains (`pinhole admin domain-allow add`).",
+    ),
+    (
+        "suspension_grace_days",
+        "PINHOLE_SUSPENSION_GRACE_DAYS",
+        "int",
+        30,
+        "Days a suspended account's data is kept (so a suspension can be undone) before deletion.",
+    ),
+    (
+        "remote_media_max_age_days",
+        "PINHOLE_REMOTE_MEDIA_MAX_AGE_DAYS",
+        "int",
+        30,
+        "Cached copies of remote media older than this many days are removed (0: keep).",
+    ),
+    (
+        "remote_media_max_bytes",
+        "PINHOLE_REMOTE_MEDIA_MAX_BYTES",
+        "int",
+        0,
+        "Upper bound of the remote media cache in bytes; the oldest copies go first (0: no bound).",
+    ),
+    (
+        "rate_limit_enabled",
+        "PINHOLE_RATE_LIMIT_ENABLED",
+        "bool",
+        True,
+        "Enforce the rate limits below (answers over a limit are 429 with `Retry-After`).",
+    ),
+    (
+        "rate_limit_api",
+        "PINHOLE_RATE_LIMIT_API",
+        "rate",
+        (300, 300),
+        "API requests per user (per IP without a token), as count/period: `300/5m`.",
+    ),
+    (
+        "rate_limit_feeds",
+        "PINHOLE_RATE_LIMIT_FEEDS",
+        "rate",
+        (100, 60),
+        "Timeline reads per user (per IP without a token).",
+    ),
+    (
+        "rate_limit_uploads",
+        "PINHOLE_RATE_LIMIT_UPLOADS",
+        "rate",
+        (30, 1800),
+        "Media uploads per user.",
+    ),
+    (
+        "rate_limit_sign_up",
+        "PINHOLE_RATE_LIMIT_SIGN_UP",
+        "rate",
+        (5, 1800),
+        "Sign-ups per IP address.",
+    ),
+    (
+        "rate_limit_sign_in",
+        "PINHOLE_RATE_LIMIT_SIGN_IN",
+        "rate",
+        (25, 300),
+        "Sign-in and token requests per IP address.",
+    ),
+    (
+        "rate_limit_inbox",
+        "PINHOLE_RATE_LIMIT_INBOX",
+        "rate",
+        (3000, 300),
+        "Deliveries to the inboxes per remote domain (from the signature's key id).",
+    ),
 ]
 
 
@@ -231,6 +335,18 @@ class Settings:
     queue_name: str = "pinhole:queue"
     redis_prefix: str = "pinhole:"
     log_json: bool = False
+    registration_mode: str = "open"
+    federation_mode: str = "blocklist"
+    suspension_grace_days: int = 30
+    remote_media_max_age_days: int = 30
+    remote_media_max_bytes: int = 0
+    rate_limit_enabled: bool = True
+    rate_limit_api: tuple[int, int] = (300, 300)
+    rate_limit_feeds: tuple[int, int] = (100, 60)
+    rate_limit_uploads: tuple[int, int] = (30, 1800)
+    rate_limit_sign_up: tuple[int, int] = (5, 1800)
+    rate_limit_sign_in: tuple[int, int] = (25, 300)
+    rate_limit_inbox: tuple[int, int] = (3000, 300)
 
     @property
     def scheme(self) -> str:
@@ -264,6 +380,8 @@ class Settings:
                 values[attr] = _parse_int(var, raw)
             elif kind == "path":
                 values[attr] = Path(raw)
+            elif kind == "rate":
+                values[attr] = _parse_rate(var, raw)
             else:
                 values[attr] = raw.strip()
         if not 0 < values["port"] < 65536:
@@ -279,6 +397,16 @@ class Settings:
         if values["media_backend"] not in ("local", "s3"):
             raise SettingsError(
                 f"PINHOLE_MEDIA_BACKEND must be local or s3, not {values['media_backend']!r}"
+            )
+        if values["registration_mode"] not in ("open", "approval", "invite", "closed"):
+            raise SettingsError(
+                "PINHOLE_REGISTRATION_MODE must be open, approval, invite or closed, "
+                f"not {values['registration_mode']!r}"
+            )
+        if values["federation_mode"] not in ("blocklist", "allowlist"):
+            raise SettingsError(
+                "PINHOLE_FEDERATION_MODE must be blocklist or allowlist, "
+                f"not {values['federation_mode']!r}"
             )
         for attr in ("database_url", "redis_url", "media_base_url", "s3_endpoint"):
             url = values.get(attr, "")

@@ -135,6 +135,8 @@ class NodeProcess:
             "PINHOLE_ALLOW_PRIVATE_ADDRESSES": "true",
             "PINHOLE_REDIS_PREFIX": prefix,
             "PINHOLE_QUEUE_NAME": prefix + "queue",
+            # Tests sign up many users from one address; rate-limit tests turn this back on.
+            "PINHOLE_RATE_LIMIT_ENABLED": "false",
             **(extra_env or {}),
         }
         return cls(host=host, port=port, env=env, data_dir=data_dir)
