@@ -136,6 +136,20 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
         "Allow remote fetches and deliveries to private and loopback addresses (tests, development).",
     ),
     (
+        "authorized_fetch",
+        "PINHOLE_AUTHORIZED_FETCH",
+        "bool",
+        False,
+        "Answer unsigned ActivityPub fetches of actors and posts with 401 (secure mode).",
+    ),
+    (
+        "delivery_retry_delays",
+        "PINHOLE_DELIVERY_RETRY_DELAYS",
+        "str",
+        "15,60,300,900,1800,3600,7200,10800,14400,21600,28800,36000,43200",
+        "Seconds to wait before each retry of a failed delivery (about two days in all).",
+    ),
+    (
         "media_backend",
         "PINHOLE_MEDIA_BACKEND",
         "str",
@@ -320,6 +334,8 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = ""
     allow_private_addresses: bool = False
+    authorized_fetch: bool = False
+    delivery_retry_delays: str = "15,60,300,900,1800,3600,7200,10800,14400,21600,28800,36000,43200"
     media_backend: str = "local"
     media_base_url: str = ""
     s3_endpoint: str = ""
