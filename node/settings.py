@@ -225,6 +225,22 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
         "Write logs as JSON lines.",
     ),
     (
+        "feed_push_threshold",
+        "PINHOLE_FEED_PUSH_THRESHOLD",
+        "int",
+        5000,
+        "Authors with more local followers than this are not pushed into followers' home "
+        "feeds; their posts are pulled and merged when a feed is read.",
+    ),
+    (
+        "feed_inactive_days",
+        "PINHOLE_FEED_INACTIVE_DAYS",
+        "int",
+        14,
+        "Users who have not read their home feed for this many days get no pushes; their "
+        "feed is rebuilt from the database when they come back.",
+    ),
+    (
         "registration_mode",
         "PINHOLE_REGISTRATION_MODE",
         "str",
@@ -351,6 +367,8 @@ class Settings:
     queue_name: str = "pinhole:queue"
     redis_prefix: str = "pinhole:"
     log_json: bool = False
+    feed_push_threshold: int = 5000
+    feed_inactive_days: int = 14
     registration_mode: str = "open"
     federation_mode: str = "blocklist"
     suspension_grace_days: int = 30
