@@ -279,6 +279,13 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
         "Upper bound of the remote media cache in bytes; the oldest copies go first (0: no bound).",
     ),
     (
+        "metrics_token",
+        "PINHOLE_METRICS_TOKEN",
+        "str",
+        "",
+        "When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.",
+    ),
+    (
         "rate_limit_enabled",
         "PINHOLE_RATE_LIMIT_ENABLED",
         "bool",
@@ -330,6 +337,14 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
 ]
 
 
+_URL_SCHEMES = {
+    "database_url": ("postgresql", "postgres"),
+    "redis_url": ("redis", "rediss", "unix"),
+    "media_base_url": ("http", "https"),
+    "s3_endpoint": ("http", "https"),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -374,6 +389,7 @@ class Settings:
     suspension_grace_days: int = 30
     remote_media_max_age_days: int = 30
     remote_media_max_bytes: int = 0
+    metrics_token: str = ""
     rate_limit_enabled: bool = True
     rate_limit_api: tuple[int, int] = (300, 300)
     rate_limit_feeds: tuple[int, int] = (100, 60)
@@ -442,11 +458,14 @@ class Settings:
                 "PINHOLE_FEDERATION_MODE must be blocklist or allowlist, "
                 f"not {values['federation_mode']!r}"
             )
-        for attr in ("database_url", "redis_url", "media_base_url", "s3_endpoint"):
+        for attr, schemes in _URL_SCHEMES.items():
             url = values.get(attr, "")
-            if url and not urlsplit(url).scheme:
+            if url and urlsplit(url).scheme not in schemes:
                 var = next(v for a, v, *_ in SETTINGS_TABLE if a == attr)
-                raise SettingsError(f"{var} must be a URL with a scheme, not {url!r}")
+                raise SettingsError(
+                    f"{var} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, "
+                    f"not {url!r}"
+                )
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -480,3 +499,16 @@ def use_settings(settings: Settings) -> None:
     """Make these the settings of this process (the CLI and tests call this)."""
     global _current
     _current = settings
+
+
+def markdown_table() -> str:
+    """The configuration table of the README, written from SETTINGS_TABLE."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for _, var, _, default, description in SETTINGS_TABLE:
+        shown = "" if default in (None, "") else f"`{default}`"
+        lines.append(f"| `{var}` | {shown} | {description} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -102,6 +102,7 @@ async def instance_v2() -> dict[str, Any]:
         "domain": settings.domain,
         "title": settings.site_name,
         "version": version_string(),
+        "api_versions": {"mastodon": 2},
         "source_url": "https://github.com/pinhole/pinhole",
         "description": "A pinhole node: photos and videos, shared across the fediverse.",
         "usage": {"users": {"active_month": counts["active"]}},
