@@ -22,7 +22,12 @@ async def _app_token(http: httpx.AsyncClient) -> str:
 
 
 async def _sign_up(http, app_token, **fields):
-    body = {"username": "alice", "email": "alice@example.com", "password": "long enough", "agreement": True}
+    body = {
+        "username": "alice",
+        "email": "alice@example.com",
+        "password": "long enough",
+        "agreement": True,
+    }
     body.update(fields)
     return await http.post(
         "/api/v1/accounts", json=body, headers={"Authorization": f"Bearer {app_token}"}
@@ -65,7 +70,9 @@ async def test_username_rules(http):
         ("admin", "reserved"),
         ("Inbox", "reserved"),
     ):
-        response = await _sign_up(http, token, username=username, email=f"x{len(username)}@example.com")
+        response = await _sign_up(
+            http, token, username=username, email=f"x{len(username)}@example.com"
+        )
         assert response.status_code == 422, username
         assert problem in response.json()["error"], (username, response.json())
 
@@ -124,7 +131,9 @@ async def test_update_credentials_bad_input(make_user):
         "/api/v1/accounts/update_credentials", json={"display_name": "x" * 31}
     )
     assert too_long.status_code == 422 and "display_name" in too_long.json()["error"]
-    bad_flag = await alice.client.patch("/api/v1/accounts/update_credentials", json={"locked": "maybe"})
+    bad_flag = await alice.client.patch(
+        "/api/v1/accounts/update_credentials", json={"locked": "maybe"}
+    )
     assert bad_flag.status_code == 422 and "locked" in bad_flag.json()["error"]
     too_many_fields = await alice.client.patch(
         "/api/v1/accounts/update_credentials",

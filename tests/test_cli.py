@@ -42,14 +42,21 @@ def test_malformed_setting_stops_the_start_and_names_it():
 
 async def test_admin_create_user_makes_an_account_that_can_sign_in(node, http):
     result = _pinhole(
-        "admin", "create-user", "root_admin", "--email", "admin@example.com",
-        "--password", "a long admin password", "--admin",
+        "admin",
+        "create-user",
+        "root_admin",
+        "--email",
+        "admin@example.com",
+        "--password",
+        "a long admin password",
+        "--admin",
         env=node.env,
     )
     assert result.returncode == 0, result.stderr
     app = (
         await http.post(
-            "/api/v1/apps", data={"client_name": "cli", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+            "/api/v1/apps",
+            data={"client_name": "cli", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"},
         )
     ).json()
     token = await http.post(
@@ -70,7 +77,13 @@ async def test_admin_create_user_makes_an_account_that_can_sign_in(node, http):
     )
     assert me.json()["role"]["name"] == "Admin"
     duplicate = _pinhole(
-        "admin", "create-user", "root_admin", "--email", "x@example.com", "--password", "long enough!",
+        "admin",
+        "create-user",
+        "root_admin",
+        "--email",
+        "x@example.com",
+        "--password",
+        "long enough!",
         env=node.env,
     )
     assert duplicate.returncode == 1
@@ -111,7 +124,11 @@ def _embedded_server_pids(data_dir: Path) -> list[int]:
 def _sign_up(base: str) -> int:
     app = httpx.post(
         f"{base}/api/v1/apps",
-        data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"},
+        data={
+            "client_name": "t",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read write",
+        },
     ).json()
     token = httpx.post(
         f"{base}/oauth/token",
@@ -125,7 +142,12 @@ def _sign_up(base: str) -> int:
     response = httpx.post(
         f"{base}/api/v1/accounts",
         headers={"Authorization": f"Bearer {token}"},
-        json={"username": "keeper", "email": "keeper@example.com", "password": "long enough", "agreement": True},
+        json={
+            "username": "keeper",
+            "email": "keeper@example.com",
+            "password": "long enough",
+            "agreement": True,
+        },
         timeout=30,
     )
     return response.status_code

@@ -10,7 +10,9 @@ def _client_for(node_url: str, username: str, email: str, password: str) -> Mast
         "pinhole tests", api_base_url=node_url, scopes=["read", "write", "follow", "push"]
     )
     registrar = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=node_url)
-    registrar.create_account(username, password, email, agreement=True, scopes=["read", "write", "follow", "push"])
+    registrar.create_account(
+        username, password, email, agreement=True, scopes=["read", "write", "follow", "push"]
+    )
     client = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=node_url)
     client.log_in(username=email, password=password, scopes=["read", "write", "follow", "push"])
     return client

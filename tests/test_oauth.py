@@ -41,7 +41,9 @@ async def test_app_registration_returns_credentials_and_accepts_json(http):
 
 
 async def test_app_registration_rejects_bad_input(http):
-    missing_name = await http.post("/api/v1/apps", data={"redirect_uris": "urn:ietf:wg:oauth:2.0:oob"})
+    missing_name = await http.post(
+        "/api/v1/apps", data={"redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+    )
     assert missing_name.status_code == 422
     assert "client_name" in missing_name.json()["error"]
     bad_scope = await http.post(
@@ -207,14 +209,18 @@ async def test_scopes_are_enforced_per_endpoint(http, make_user):
     app = await register_app(http)
     read_only = (await _password_token(http, app, alice, scope="read")).json()["access_token"]
     headers = {"Authorization": f"Bearer {read_only}"}
-    assert (await http.get("/api/v1/accounts/verify_credentials", headers=headers)).status_code == 200
+    assert (
+        await http.get("/api/v1/accounts/verify_credentials", headers=headers)
+    ).status_code == 200
     follow = await http.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=headers)
     assert follow.status_code == 403
     assert "scope" in follow.json()["error"]
 
     granular = (await _password_token(http, app, alice, scope="write:follows read:accounts")).json()
     headers = {"Authorization": f"Bearer {granular['access_token']}"}
-    assert (await http.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=headers)).status_code == 200
+    assert (
+        await http.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=headers)
+    ).status_code == 200
     blocks = await http.get("/api/v1/blocks", headers=headers)
     assert blocks.status_code == 403
 
@@ -257,17 +263,27 @@ async def test_client_credentials_token_cannot_act_as_a_user(http):
         )
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    assert (await http.get("/api/v1/apps/verify_credentials", headers=headers)).json()["name"] == "tests"
-    assert (await http.get("/api/v1/accounts/verify_credentials", headers=headers)).status_code == 401
+    assert (await http.get("/api/v1/apps/verify_credentials", headers=headers)).json()[
+        "name"
+    ] == "tests"
+    assert (
+        await http.get("/api/v1/accounts/verify_credentials", headers=headers)
+    ).status_code == 401
 
 
 async def test_unknown_grant_type_and_bad_client_are_refused(http):
     app = await register_app(http)
-    unknown = await http.post("/oauth/token", data={"grant_type": "magic", "client_id": app["client_id"]})
+    unknown = await http.post(
+        "/oauth/token", data={"grant_type": "magic", "client_id": app["client_id"]}
+    )
     assert unknown.status_code == 400
     assert unknown.json()["error"] == "unsupported_grant_type"
     bad_client = await http.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": "x"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": "x",
+        },
     )
     assert bad_client.status_code == 401

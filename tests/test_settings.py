@@ -17,7 +17,9 @@ def test_defaults_serve_plain_http_on_loopback():
 
 
 def test_a_public_domain_gets_https_unless_turned_off():
-    assert Settings.from_env({"PINHOLE_DOMAIN": "photos.example"}).base_url == "https://photos.example"
+    assert (
+        Settings.from_env({"PINHOLE_DOMAIN": "photos.example"}).base_url == "https://photos.example"
+    )
     plain = Settings.from_env({"PINHOLE_DOMAIN": "127.0.0.2:8000", "PINHOLE_HTTPS": "false"})
     assert plain.base_url == "http://127.0.0.2:8000"
 

@@ -83,7 +83,9 @@ async def test_block_removes_follows_both_ways_and_prevents_new_ones(make_user):
 
 async def test_mute_and_unmute(make_user):
     alice, bob = await make_user("alice"), await make_user("bob")
-    muted = await alice.post(f"/api/v1/accounts/{bob.account_id}/mute", json={"notifications": False})
+    muted = await alice.post(
+        f"/api/v1/accounts/{bob.account_id}/mute", json={"notifications": False}
+    )
     assert muted.json()["muting"] is True
     assert muted.json()["muting_notifications"] is False
     assert [a["username"] for a in (await alice.get("/api/v1/mutes")).json()] == ["bob"]
@@ -133,7 +135,8 @@ async def test_relationships_for_several_ids(make_user):
     alice, bob, carol = await make_user("alice"), await make_user("bob"), await make_user("carol")
     await alice.post(f"/api/v1/accounts/{bob.account_id}/follow")
     response = await alice.get(
-        "/api/v1/accounts/relationships", params=[("id[]", bob.account_id), ("id[]", carol.account_id)]
+        "/api/v1/accounts/relationships",
+        params=[("id[]", bob.account_id), ("id[]", carol.account_id)],
     )
     assert [(r["id"], r["following"]) for r in response.json()] == [
         (bob.account_id, True),

@@ -234,8 +234,24 @@ async def mutes(request: Request) -> Response:
     return await _account_page(request, "mutes", identity.account_id)
 
 
+@get("/auth/confirmation")
+async def confirm_email(request: Request) -> Response:
+    params = await read_params(request)
+    confirmed = await accounts.confirm_email(
+        text(params, "confirmation_token", max_length=200) or ""
+    )
+    if not confirmed:
+        raise NotFound("This confirmation link is not valid (it may have been used already)")
+    return Response(
+        "<!doctype html><title>Email confirmed</title><p>Your email address is confirmed. "
+        "You can sign in now.</p>",
+        media_type="text/html",
+    )
+
+
 ROUTES = [
     sign_up,
+    confirm_email,
     verify_credentials,
     update_credentials,
     lookup,
