@@ -14,8 +14,10 @@ from litestar.static_files import create_static_files_router
 
 from node import db
 from node.api import accounts as accounts_api
+from node.api import health as health_api
 from node.api import instance as instance_api
 from node.api import oauth as oauth_api
+from node.api.middleware import RateLimiting, RequestObservation
 from node.errors import PinholeError, TooMany
 from node.jobs import close_jobs
 from node.redis import close_redis
@@ -79,16 +81,29 @@ def create_app() -> Litestar:
             *oauth_api.ROUTES,
             *accounts_api.ROUTES,
             *instance_api.ROUTES,
+            *health_api.ROUTES,
             live,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         lifespan=[lifespan],
+        middleware=[RequestObservation(), RateLimiting()],
         exception_handlers={
             PinholeError: pinhole_error,
             HTTPException: http_error,
             Exception: unexpected_error,
         },
-        cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"], expose_headers=["Link"]),
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "Link",
+                "Retry-After",
+                "X-Request-Id",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
+        ),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
         debug=False,

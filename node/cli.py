@@ -52,6 +52,9 @@ def _prepare(args: argparse.Namespace, *, embedded_allowed: bool):
         raise SystemExit(2) from None
     settings = settings.with_secret_key()
     use_settings(settings)
+    from node.observability import configure_logging
+
+    configure_logging(json_lines=settings.log_json)
     from node.db import configure_database
 
     configure_database(settings.database_url)
@@ -78,6 +81,7 @@ async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> No
             host=settings.host,
             port=settings.port,
             log_level="info",
+            log_config=None,  # logs go through node.observability's handler
             proxy_headers=True,
             server_header=False,
         )
