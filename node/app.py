@@ -17,10 +17,13 @@ from node.api import accounts as accounts_api
 from node.api import health as health_api
 from node.api import instance as instance_api
 from node.api import oauth as oauth_api
+from node.api import statuses as statuses_api
 from node.api.middleware import RateLimiting, RequestObservation
 from node.errors import PinholeError, TooMany
 from node.jobs import close_jobs
 from node.redis import close_redis
+from web.render import TEMPLATE_CONFIG
+from web.site import web_router
 
 log = logging.getLogger("pinhole")
 
@@ -80,11 +83,14 @@ def create_app() -> Litestar:
         route_handlers=[
             *oauth_api.ROUTES,
             *accounts_api.ROUTES,
+            *statuses_api.ROUTES,
             *instance_api.ROUTES,
             *health_api.ROUTES,
             live,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
+            web_router(),  # its /{handle} pages yield to every static path above
         ],
+        template_config=TEMPLATE_CONFIG,
         lifespan=[lifespan],
         middleware=[RequestObservation(), RateLimiting()],
         exception_handlers={

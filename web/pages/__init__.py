@@ -1,0 +1,5 @@
+"""Page controllers of the web UI, one module per area; ROUTES lists them all."""
+
+from web.pages import auth
+
+ROUTES = [*auth.ROUTES]
