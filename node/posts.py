@@ -36,6 +36,8 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 COUNTED = ("public", "unlisted", "private")
 COUNTED_REPLIES = ("public", "unlisted")
 IDEMPOTENCY_SECONDS = 3600
+# A claim on a key while its post is being made; short, so a crash mid-way frees the key soon.
+IDEMPOTENCY_CLAIM_SECONDS = 60
 IDEMPOTENCY_WAIT_SECONDS = 10.0
 MAX_THREAD_DEPTH = 256
 MAX_DESCENDANTS = 4096
@@ -286,7 +288,7 @@ async def _once(parts: tuple[object, ...], create: Callable[[], Awaitable[int]])
     client, slot = redis(), key(*parts)
     deadline = asyncio.get_running_loop().time() + IDEMPOTENCY_WAIT_SECONDS
     while True:
-        if await client.set(slot, b"pending", nx=True, ex=IDEMPOTENCY_SECONDS):
+        if await client.set(slot, b"pending", nx=True, ex=IDEMPOTENCY_CLAIM_SECONDS):
             try:
                 post_id = await create()
             except BaseException:
@@ -501,14 +503,6 @@ async def source(post_id: int | None, author_id: int) -> Record:
 # --- deleting and boosting ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Deleted:
-    """A deleted post as it was (for redrafting), and the media it leaves without a post."""
-
-    view: PostView
-    freed_media_ids: list[int]
-
-
 async def _soft_delete(post_id: int) -> list[int]:
     """Mark a post and the boosts of it deleted, keeping every counter exact; the ids deleted.
 
@@ -543,11 +537,12 @@ async def _soft_delete(post_id: int) -> list[int]:
     return deleted
 
 
-async def delete_post(author_id: int, post_id: int | None, *, keep_media: bool = False) -> Deleted:
-    """Delete one's own post (or boost): it and the boosts of it disappear everywhere.
+async def delete_post(author_id: int, post_id: int | None, *, keep_media: bool = False) -> PostView:
+    """Delete one's own post (or boost): it and the boosts of it disappear everywhere. Returns
+    the post as it was, for a redraft.
 
-    With keep_media the album is detached, to be attached again by a redraft; otherwise the
-    album's ids are returned for the media service to delete."""
+    With keep_media the album is detached, to be attached again by a redraft; otherwise it
+    stays on the deleted post, for the media side (subscribed to post.deleted) to remove."""
     post = await visible_post(post_id, author_id)
     if post["account_id"] != author_id:
         raise Forbidden("This action is not allowed")
@@ -562,7 +557,7 @@ async def delete_post(author_id: int, post_id: int | None, *, keep_media: bool =
             )
     for deleted_id in deleted:
         await emit("post.deleted", deleted_id)
-    return Deleted(view=view, freed_media_ids=[] if keep_media else [m["id"] for m in view.media])
+    return view
 
 
 async def _boostable(account_id: int, post_id: int | None) -> Record:

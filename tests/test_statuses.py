@@ -464,6 +464,19 @@ async def test_blocked_user_sees_nothing_of_the_blocker(make_user):
     assert (await alice.get(f"/api/v1/statuses/{dm['id']}")).status_code == 404
 
 
+async def test_posts_of_suspended_accounts_disappear(make_user, http):
+    alice, bob = await make_user("alice"), await make_user("bob")
+    root = await publish(alice, status="still here")
+    comment = await publish(bob, status="soon gone", in_reply_to_id=root["id"])
+    signed_out = (await http.get(f"/api/v1/statuses/{root['id']}")).json()
+    assert "favourited" not in signed_out and "bookmarked" not in signed_out
+    # A moderator's suspension, as the moderation service records it.
+    await db.execute("UPDATE accounts SET suspended_at = now() WHERE id = $1", int(bob.account_id))
+    assert (await alice.get(f"/api/v1/statuses/{comment['id']}")).status_code == 404
+    context = (await alice.get(f"/api/v1/statuses/{root['id']}/context")).json()
+    assert context["descendants"] == []
+
+
 # --- edits and deletes -------------------------------------------------------------------------
 
 

@@ -162,10 +162,8 @@ async def delete_status(request: Request, status_id: str) -> dict[str, Any]:
     # As on Mastodon, `delete_media=false` keeps the album for a redraft; by default the
     # media go with the post.
     keep_media = flag(params, "delete_media", default=True) is False
-    deleted = await posts.delete_post(
-        identity.account_id, _path_id(status_id), keep_media=keep_media
-    )
-    return entities.status(deleted.view, with_source=True)
+    view = await posts.delete_post(identity.account_id, _path_id(status_id), keep_media=keep_media)
+    return entities.status(view, with_source=True)
 
 
 @get("/api/v1/statuses/{status_id:str}/context")
