@@ -34,6 +34,10 @@ async def verify_login(login: str, password: str) -> Record:
     return user
 
 
+async def user_by_id(user_id: int) -> Record | None:
+    return await db.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+
+
 async def change_password(user_id: int, current: str, new: str, confirmation: str) -> None:
     user = await db.fetchrow("SELECT password_hash FROM users WHERE id = $1", user_id)
     if user is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from litestar import Request
 from litestar.datastructures import FormMultiDict, UploadFile
 
-from node.errors import Invalid
+from node import ratelimit
+from node.errors import Invalid, TooMany
+from node.settings import get_settings
 from web.csrf import FIELD, check_csrf
 
 
@@ -33,3 +35,13 @@ def checkbox(form: FormMultiDict, name: str) -> bool:
 
 def files(form: FormMultiDict, name: str) -> list[UploadFile]:
     return [v for v in form.getall(name, []) if isinstance(v, UploadFile) and v.filename]
+
+
+async def throttle(request: Request, family: str) -> None:
+    """Spend from the same per-IP bucket the API uses for this family (sign_in, sign_up…)."""
+    if not get_settings().rate_limit_enabled:
+        return
+    client_ip = request.client.host if request.client else "unknown"
+    verdict = await ratelimit.take(f"ip:{client_ip}", [ratelimit.limit_for(family)])
+    if verdict is not None and not verdict.allowed:
+        raise TooMany("Too many attempts. Wait a moment and try again.", verdict.retry_after)

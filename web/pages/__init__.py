@@ -1,5 +1,5 @@
 """Page controllers of the web UI, one module per area; ROUTES lists them all."""
 
-from web.pages import auth
+from web.pages import auth, feed, posts, profiles
 
-ROUTES = [*auth.ROUTES]
+ROUTES = [*auth.ROUTES, *feed.ROUTES, *profiles.ROUTES, *posts.ROUTES]

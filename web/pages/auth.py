@@ -6,11 +6,11 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
-from node import accounts, credentials
+from node import credentials, registration
 from node.errors import Forbidden, Invalid
 from node.jobs import enqueue
 from node.settings import get_settings
-from web.forms import field, read_form
+from web.forms import field, read_form, throttle
 from web.render import page, redirect, safe_next
 from web.sessions import (
     SESSION_MAX_AGE,
@@ -38,56 +38,75 @@ async def _signed_in_response(request: Request, user_id: int, target: str) -> Re
     return response
 
 
+async def _registration_mode() -> str:
+    """open, approval, invite or closed (the environment can close sign-ups outright)."""
+    if not get_settings().registrations_open:
+        return "closed"
+    return await registration.registration_mode()
+
+
+async def _sign_up_form(
+    request: Request, mode: str, values: dict[str, str], errors: dict[str, str]
+) -> Response:
+    return await page(
+        request,
+        "auth/sign_up.html",
+        status=422 if errors else 200,
+        title="Sign up",
+        mode=mode,
+        rules=await registration.rules(),
+        form=values,
+        errors=errors,
+    )
+
+
 @get("/auth/sign_up")
 async def sign_up_page(request: Request) -> Response:
     if await current_session(request):
         return redirect("/")
-    return await page(
-        request,
-        "auth/sign_up.html",
-        title="Sign up",
-        open=get_settings().registrations_open,
-        form={},
-        errors={},
-    )
+    invite = request.query_params.get("invite", "")[:100]
+    return await _sign_up_form(request, await _registration_mode(), {"invite_code": invite}, {})
 
 
 @post("/auth/sign_up")
 async def sign_up(request: Request) -> Response:
     form = await read_form(request)
+    await throttle(request, "sign_up")
     settings = get_settings()
-    errors: dict[str, str] = {}
-    if not settings.registrations_open:
-        raise Forbidden("Registrations are closed on this node")
+    mode = await _registration_mode()
+    values = {k: field(form, k) for k in ("username", "email", "invite_code", "reason")}
     try:
+        if mode == "closed" and not values["invite_code"]:
+            raise Forbidden("Registrations are closed on this node")
         if field(form, "password") != field(form, "password_confirmation"):
             raise Invalid("password_confirmation", "does not match the password")
         if not field(form, "agreement"):
             raise Invalid("agreement", "must be accepted")
-        created = await accounts.create_local_user(
-            field(form, "username"),
-            field(form, "email"),
-            field(form, "password"),
+        created = await registration.sign_up(
+            values["username"],
+            values["email"],
+            field(form, "password", max_length=1000),
             ip=_client_ip(request),
             confirmed=not settings.email_confirmation_required,
+            invite_code=values["invite_code"],
+            reason=values["reason"],
         )
     except Invalid as exc:
-        errors[exc.field] = exc.details[exc.field]
+        return await _sign_up_form(request, mode, values, {exc.field: exc.details[exc.field]})
     except Forbidden as exc:
-        errors["username"] = exc.message
-    if errors:
-        return await page(
-            request,
-            "auth/sign_up.html",
-            status=422,
-            title="Sign up",
-            open=True,
-            form={k: field(form, k) for k in ("username", "email")},
-            errors=errors,
-        )
+        return await _sign_up_form(request, mode, values, {"form": exc.message})
     if created.confirmation_token:
         await enqueue("send_confirmation_email", created.user_id)
         return await page(request, "auth/confirm_sent.html", title="Check your email")
+    user = await credentials.user_by_id(created.user_id)
+    if user is None or not user["approved"]:
+        return await page(
+            request,
+            "auth/confirm_sent.html",
+            title="Waiting for approval",
+            message="Thanks! A moderator will review your sign-up; you can sign in once it "
+            "is approved.",
+        )
     return await _signed_in_response(request, created.user_id, "/?welcome=1")
 
 
@@ -104,6 +123,7 @@ async def sign_in_page(request: Request) -> Response:
 @post("/auth/sign_in")
 async def sign_in(request: Request) -> Response:
     form = await read_form(request)
+    await throttle(request, "sign_in")
     target = safe_next(field(form, "next"))
     login = field(form, "login", max_length=320)
     try:

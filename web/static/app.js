@@ -1,0 +1,401 @@
+// pinhole web UI: progressive enhancement only. Every page works without this file; with it,
+// placeholders are painted from blurhashes, albums get arrows and dots, likes and follows
+// happen in place, long lists load as you scroll, and the composer uploads with progress.
+"use strict";
+
+(function () {
+  const csrfToken = () => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  };
+
+  // ---- blurhash (https://blurha.sh algorithm) ---------------------------------------------
+  const DIGITS =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+  const decode83 = (s) => {
+    let value = 0;
+    for (const c of s) {
+      const digit = DIGITS.indexOf(c);
+      if (digit < 0) throw new Error("bad blurhash");
+      value = value * 83 + digit;
+    }
+    return value;
+  };
+  const toLinear = (v) => {
+    const x = v / 255;
+    return x <= 0.04045 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4);
+  };
+  const toSRGB = (v) => {
+    const x = Math.max(0, Math.min(1, v));
+    return x <= 0.0031308
+      ? Math.round(x * 12.92 * 255 + 0.5)
+      : Math.round((1.055 * Math.pow(x, 1 / 2.4) - 0.055) * 255 + 0.5);
+  };
+  const signPow = (v, e) => Math.sign(v) * Math.pow(Math.abs(v), e);
+
+  function averageColour(hash) {
+    const dc = decode83(hash.substring(2, 6));
+    return `rgb(${dc >> 16}, ${(dc >> 8) & 255}, ${dc & 255})`;
+  }
+
+  function decodeBlurhash(hash, width, height) {
+    const sizeFlag = decode83(hash[0]);
+    const ny = Math.floor(sizeFlag / 9) + 1;
+    const nx = (sizeFlag % 9) + 1;
+    if (hash.length !== 4 + 2 * nx * ny) throw new Error("bad blurhash length");
+    const maxAc = (decode83(hash[1]) + 1) / 166;
+    const colours = [];
+    const dc = decode83(hash.substring(2, 6));
+    colours.push([toLinear(dc >> 16), toLinear((dc >> 8) & 255), toLinear(dc & 255)]);
+    for (let i = 1; i < nx * ny; i++) {
+      const v = decode83(hash.substring(4 + i * 2, 6 + i * 2));
+      const q = (n) => signPow((n - 9) / 9, 2) * maxAc;
+      colours.push([q(Math.floor(v / 361)), q(Math.floor(v / 19) % 19), q(v % 19)]);
+    }
+    const pixels = new Uint8ClampedArray(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let r = 0, g = 0, b = 0;
+        for (let j = 0; j < ny; j++) {
+          const cy = Math.cos((Math.PI * y * j) / height);
+          for (let i = 0; i < nx; i++) {
+            const basis = Math.cos((Math.PI * x * i) / width) * cy;
+            const c = colours[i + j * nx];
+            r += c[0] * basis;
+            g += c[1] * basis;
+            b += c[2] * basis;
+          }
+        }
+        const p = 4 * (x + y * width);
+        pixels[p] = toSRGB(r);
+        pixels[p + 1] = toSRGB(g);
+        pixels[p + 2] = toSRGB(b);
+        pixels[p + 3] = 255;
+      }
+    }
+    return pixels;
+  }
+
+  function paintPlaceholder(frame) {
+    const hash = frame.dataset.blurhash;
+    if (!hash || frame.dataset.painted) return;
+    frame.dataset.painted = "1";
+    try {
+      // The average colour first (instant), then the blurred picture over it.
+      frame.style.backgroundColor = averageColour(hash);
+      const size = 32;
+      const canvas = document.createElement("canvas");
+      canvas.width = size;
+      canvas.height = size;
+      const context = canvas.getContext("2d");
+      const image = context.createImageData(size, size);
+      image.data.set(decodeBlurhash(hash, size, size));
+      context.putImageData(image, 0, 0);
+      frame.style.backgroundImage = `url(${canvas.toDataURL()})`;
+    } catch (error) {
+      // A malformed hash leaves the neutral placeholder colour from the stylesheet.
+    }
+  }
+
+  const placeholderObserver =
+    "IntersectionObserver" in window
+      ? new IntersectionObserver(
+          (entries) => {
+            for (const entry of entries) {
+              if (entry.isIntersecting) {
+                paintPlaceholder(entry.target);
+                placeholderObserver.unobserve(entry.target);
+              }
+            }
+          },
+          { rootMargin: "600px 0px" }
+        )
+      : null;
+
+  function enhanceMedia(root) {
+    for (const frame of root.querySelectorAll(".media-frame[data-blurhash]")) {
+      const img = frame.querySelector("img");
+      if (img && !img.complete) {
+        img.classList.add("loading");
+        const shown = () => img.classList.remove("loading");
+        img.addEventListener("load", shown, { once: true });
+        img.addEventListener("error", shown, { once: true });
+      }
+      if (img && img.complete) continue; // already decoded: no placeholder needed
+      if (placeholderObserver) placeholderObserver.observe(frame);
+      else paintPlaceholder(frame);
+    }
+  }
+
+  // ---- albums ------------------------------------------------------------------------------
+  function enhanceAlbum(album) {
+    if (album.dataset.enhanced) return;
+    album.dataset.enhanced = "1";
+    const track = album.querySelector(".album-track");
+    const items = track ? track.children : [];
+    if (!track || items.length < 2) return;
+    const prev = album.querySelector(".album-prev");
+    const next = album.querySelector(".album-next");
+    const dots = album.nextElementSibling && album.nextElementSibling.classList.contains("album-dots")
+      ? album.nextElementSibling.children
+      : [];
+    const counter = album.querySelector("[data-album-index]");
+    const current = () => Math.round(track.scrollLeft / Math.max(track.clientWidth, 1));
+    const go = (index) => {
+      const target = Math.max(0, Math.min(items.length - 1, index));
+      track.scrollTo({ left: target * track.clientWidth, behavior: "smooth" });
+    };
+    const update = () => {
+      const index = current();
+      if (prev) prev.disabled = index === 0;
+      if (next) next.disabled = index === items.length - 1;
+      for (let i = 0; i < dots.length; i++) {
+        if (i === index) dots[i].setAttribute("aria-current", "true");
+        else dots[i].removeAttribute("aria-current");
+      }
+      if (counter) counter.textContent = String(index + 1);
+      for (let i = 0; i < items.length; i++) items[i].setAttribute("aria-hidden", String(i !== index));
+    };
+    if (prev) {
+      prev.hidden = false;
+      prev.addEventListener("click", () => go(current() - 1));
+    }
+    if (next) {
+      next.hidden = false;
+      next.addEventListener("click", () => go(current() + 1));
+    }
+    let frame = 0;
+    track.addEventListener("scroll", () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(update);
+    });
+    track.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowRight") {
+        event.preventDefault();
+        go(current() + 1);
+      } else if (event.key === "ArrowLeft") {
+        event.preventDefault();
+        go(current() - 1);
+      }
+    });
+    update();
+  }
+
+  // ---- likes (button and double-tap) ------------------------------------------------------
+  async function postForm(form, extraHeaders) {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: Object.assign(
+        { Accept: "application/json", "X-CSRF-Token": csrfToken() },
+        extraHeaders || {}
+      ),
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.json();
+  }
+
+  function likeState(post) {
+    const form = post.querySelector("form[data-like-form]");
+    const button = form && form.querySelector(".like-button");
+    return { form, button, liked: button && button.getAttribute("aria-pressed") === "true" };
+  }
+
+  async function toggleLike(post, wantLiked) {
+    const { form, button, liked } = likeState(post);
+    if (!form || liked === wantLiked || form.dataset.busy) return;
+    form.dataset.busy = "1";
+    const path = post.dataset.postPath;
+    form.action = `${path}/${wantLiked ? "like" : "unlike"}`;
+    // Optimistic: show the new state at once, put it back if the server says no.
+    setLiked(post, wantLiked, null);
+    try {
+      const result = await postForm(form);
+      setLiked(post, result.liked, result.count);
+    } catch (error) {
+      setLiked(post, liked, null);
+    } finally {
+      delete form.dataset.busy;
+    }
+  }
+
+  function setLiked(post, liked, count) {
+    const { form, button } = likeState(post);
+    if (!button) return;
+    button.setAttribute("aria-pressed", String(liked));
+    button.classList.toggle("pop", liked);
+    form.action = `${post.dataset.postPath}/${liked ? "unlike" : "like"}`;
+    const counter = post.querySelector("[data-like-count]");
+    if (counter) {
+      let value = Number(counter.dataset.likeCount);
+      value = count === null ? value + (liked ? 1 : -1) : count;
+      counter.dataset.likeCount = String(Math.max(0, value));
+      const text = counter.querySelector("[data-like-count-text]");
+      if (text) text.textContent = String(Math.max(0, value));
+      counter.lastChild.textContent = value === 1 ? " like" : " likes";
+    }
+  }
+
+  function showHeart(album) {
+    const heart = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    heart.setAttribute("class", "icon heart-burst");
+    heart.setAttribute("aria-hidden", "true");
+    const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+    const sprite = document.querySelector(".icon use");
+    const base = sprite ? sprite.getAttribute("href").split("#")[0] : "/static/icons.svg";
+    use.setAttribute("href", `${base}#i-heart-filled`);
+    heart.appendChild(use);
+    album.appendChild(heart);
+    heart.addEventListener("animationend", () => heart.remove());
+  }
+
+  function enhancePost(post) {
+    if (post.dataset.enhanced) return;
+    post.dataset.enhanced = "1";
+    const form = post.querySelector("form[data-like-form]");
+    if (form) {
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        toggleLike(post, !likeState(post).liked);
+      });
+    }
+    const album = post.querySelector("[data-album]");
+    if (album && form) {
+      // Double-tap (or double-click) the photo to like it, as in every photo app.
+      let lastTap = 0;
+      const liked = () => {
+        showHeart(album);
+        toggleLike(post, true);
+      };
+      album.addEventListener("dblclick", (event) => {
+        event.preventDefault();
+        liked();
+      });
+      album.addEventListener("touchend", (event) => {
+        if (event.target.closest("button")) return;
+        const now = Date.now();
+        if (now - lastTap < 300) {
+          event.preventDefault();
+          lastTap = 0;
+          liked();
+        } else {
+          lastTap = now;
+        }
+      });
+    }
+  }
+
+  // ---- infinite scroll over plain "next page" links ----------------------------------------
+  function enhanceInfinite(root) {
+    const link = root.querySelector("a[data-infinite-next]");
+    const list = document.querySelector("[data-infinite-list]");
+    if (!link || !list || !("IntersectionObserver" in window) || link.dataset.watched) return;
+    link.dataset.watched = "1";
+    const pager = link.closest(".pager");
+    const observer = new IntersectionObserver(
+      async (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        observer.disconnect();
+        pager.classList.add("loading");
+        link.hidden = true;
+        try {
+          const response = await fetch(link.href, {
+            headers: { Accept: "text/html" },
+            credentials: "same-origin",
+          });
+          const html = await response.text();
+          const doc = new DOMParser().parseFromString(html, "text/html");
+          const more = doc.querySelector("[data-infinite-list]");
+          const fresh = [];
+          if (more) {
+            for (const child of Array.from(more.children)) {
+              const adopted = document.importNode(child, true);
+              list.appendChild(adopted);
+              fresh.push(adopted);
+            }
+          }
+          const nextPager = doc.querySelector(".pager");
+          if (nextPager) {
+            const adoptedPager = document.importNode(nextPager, true);
+            pager.replaceWith(adoptedPager);
+            enhanceInfinite(adoptedPager.parentNode);
+          } else {
+            pager.remove();
+          }
+          for (const node of fresh) enhance(node);
+        } catch (error) {
+          pager.classList.remove("loading");
+          link.hidden = false;
+        }
+      },
+      { rootMargin: "800px 0px" }
+    );
+    observer.observe(link);
+  }
+
+  // ---- small things -----------------------------------------------------------------------
+  function enhanceCharCount(root) {
+    for (const field of root.querySelectorAll("[data-char-count]")) {
+      const limit = Number(field.dataset.charCount);
+      const output = field.parentElement.querySelector(".char-count");
+      if (!output) continue;
+      const update = () => {
+        const used = [...field.value].length;
+        output.textContent = `${used.toLocaleString()} / ${limit.toLocaleString()}`;
+        output.classList.toggle("over", used > limit);
+      };
+      field.addEventListener("input", update);
+      update();
+    }
+  }
+
+  function enhanceConfirm(root) {
+    for (const form of root.querySelectorAll("form[data-confirm]")) {
+      form.addEventListener("submit", (event) => {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    }
+  }
+
+  function enhanceShare(root) {
+    for (const button of root.querySelectorAll("[data-share]")) {
+      if (!navigator.clipboard && !navigator.share) continue;
+      button.hidden = false;
+      button.addEventListener("click", async () => {
+        const url = button.dataset.share;
+        try {
+          if (navigator.share && matchMedia("(pointer: coarse)").matches) {
+            await navigator.share({ url });
+          } else {
+            await navigator.clipboard.writeText(url);
+            button.setAttribute("aria-label", "Link copied");
+            button.title = "Link copied";
+          }
+        } catch (error) {
+          // Cancelled by the person: nothing to do.
+        }
+      });
+    }
+  }
+
+  function enhance(root) {
+    enhanceMedia(root);
+    for (const album of root.querySelectorAll("[data-album]")) enhanceAlbum(album);
+    for (const post of root.querySelectorAll("[data-post]")) enhancePost(post);
+    if (root.matches && root.matches("[data-post]")) enhancePost(root);
+    enhanceCharCount(root);
+    enhanceConfirm(root);
+    enhanceShare(root);
+  }
+
+  // Exposed for the page scripts below (composer, messages).
+  window.pinhole = { csrfToken, enhance };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    enhance(document);
+    enhanceInfinite(document);
+    if (window.pinholeCompose) window.pinholeCompose();
+    if (window.pinholeChat) window.pinholeChat();
+  });
+})();
