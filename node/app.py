@@ -14,10 +14,13 @@ from litestar.static_files import create_static_files_router
 
 from node import db
 from node.api import accounts as accounts_api
+from node.api import admin as admin_api
 from node.api import health as health_api
 from node.api import instance as instance_api
 from node.api import oauth as oauth_api
+from node.api import reports as reports_api
 from node.api import statuses as statuses_api
+from node.api import timelines as timelines_api
 from node.api.middleware import RateLimiting, RequestObservation
 from node.errors import PinholeError, TooMany
 from node.jobs import close_jobs
@@ -84,8 +87,11 @@ def create_app() -> Litestar:
             *oauth_api.ROUTES,
             *accounts_api.ROUTES,
             *statuses_api.ROUTES,
+            *timelines_api.ROUTES,
             *instance_api.ROUTES,
             *health_api.ROUTES,
+            *reports_api.ROUTES,
+            *admin_api.ROUTES,
             live,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
             web_router(),  # its /{handle} pages yield to every static path above

@@ -11,6 +11,7 @@ import signal
 import sys
 from dataclasses import replace
 
+from node.admin_cli import add_admin_commands
 from node.settings import Settings, SettingsError, use_settings
 
 
@@ -199,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password")
     create.add_argument("--admin", action="store_true", help="give the user the admin role")
     create.set_defaults(func=cmd_create_user)
+    add_admin_commands(admin)
     return parser
 
 

@@ -23,6 +23,10 @@ SUBSCRIBERS: dict[str, list[str]] = {
     "follow_request.rejected": [],  # (follower_id, target_id)
     "block.created": [],  # (blocker_id, target_id)
     "block.removed": [],  # (blocker_id, target_id)
+    "report.created": [],  # (report_id) - reports.forwarded: send a Flag to the target's node
+    "account.warned": [],  # (account_warning_id) - a moderator acted on an account
+    "account.suspended": [],  # (account_id) - gone for everyone; data deleted after the grace
+    "account.unsuspended": [],  # (account_id)
 }
 
 

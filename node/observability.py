@@ -12,6 +12,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import time
@@ -292,45 +293,19 @@ async def _check_redis() -> None:
     await redis().ping()
 
 
-def _storage_round_trip() -> None:
-    """Write, read back and delete a tiny object where media bytes live."""
-    settings = get_settings()
-    name = f"health-{socket.gethostname()}-{os.getpid()}"
-    payload = b"ok"
-    if settings.media_backend == "s3":
-        import boto3
-        from botocore.config import Config
-
-        client = boto3.client(
-            "s3",
-            endpoint_url=settings.s3_endpoint or None,
-            region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key or None,
-            aws_secret_access_key=settings.s3_secret_key or None,
-            config=Config(
-                s3={"addressing_style": "path" if settings.s3_path_style else "auto"},
-                connect_timeout=3,
-                read_timeout=3,
-                retries={"max_attempts": 1},
-            ),
-        )
-        object_key = f".health/{name}"
-        client.put_object(Bucket=settings.s3_bucket, Key=object_key, Body=payload)
-        body = client.get_object(Bucket=settings.s3_bucket, Key=object_key)["Body"].read()
-        client.delete_object(Bucket=settings.s3_bucket, Key=object_key)
-    else:
-        folder = settings.data_dir / "media" / ".health"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        path.write_bytes(payload)
-        body = path.read_bytes()
-        path.unlink()
-    if body != payload:
-        raise OSError("media storage returned different bytes")
-
-
 async def _check_storage() -> None:
-    await asyncio.to_thread(_storage_round_trip)
+    """Write, read back and delete a tiny object where media bytes live."""
+    from media.storage import storage_from_settings
+
+    storage = storage_from_settings(get_settings())
+    name = re.sub(r"[^A-Za-z0-9.-]", "-", f"{socket.gethostname()}-{os.getpid()}")
+    object_key = f"health/{name}.txt"
+    await storage.put(object_key, b"ok", "text/plain")
+    try:
+        if await storage.get(object_key) != b"ok":
+            raise OSError("media storage returned different bytes")
+    finally:
+        await storage.delete(object_key)
 
 
 READINESS_TIMEOUT = 5.0

@@ -13,6 +13,8 @@ from arq.worker import Worker
 from node import db
 from node.jobs import redis_settings
 from node.settings import get_settings
+from workers.instrumentation import timed
+from workers.maintenance import CRON_JOBS
 
 log = logging.getLogger("pinhole.worker")
 
@@ -64,7 +66,8 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
 def build_worker(*, own_pool: bool, handle_signals: bool) -> Worker:
     """A worker; `own_pool` when it runs alone (not beside the web server in one process)."""
     return Worker(
-        functions=FUNCTIONS,
+        functions=[timed(function) for function in FUNCTIONS],
+        cron_jobs=CRON_JOBS,
         redis_settings=redis_settings(),
         queue_name=get_settings().queue_name,
         on_startup=_startup,

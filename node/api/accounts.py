@@ -6,12 +6,12 @@ from typing import Any
 
 from litestar import Request, Response, get, patch, post
 
-from node import accounts, auth, db, social
+from node import accounts, auth, db, registration, social
 from node.api import entities
 from node.api.authn import require_app, require_user, viewer_id
 from node.api.pagination import link_header, page_params
 from node.api.params import flag, id_list, integer, read_params, text
-from node.errors import Forbidden, Invalid, NotFound
+from node.errors import Invalid, NotFound
 from node.ids import parse_id
 from node.jobs import enqueue
 from node.settings import get_settings
@@ -28,18 +28,19 @@ def account_id_from_path(raw: str) -> int:
 async def sign_up(request: Request) -> dict[str, Any]:
     identity = await require_app(request, "write:accounts")
     settings = get_settings()
-    if not settings.registrations_open:
-        raise Forbidden("Registrations are closed on this node")
     params = await read_params(request)
     if not flag(params, "agreement", default=False):
         raise Invalid("agreement", "must be accepted")
-    created = await accounts.create_local_user(
+    # The registration mode (open, approval, invite, closed) decides whether and how.
+    created = await registration.sign_up(
         text(params, "username", default="", max_length=100) or "",
         text(params, "email", default="", max_length=400) or "",
         text(params, "password", default="", max_length=1000) or "",
         locale=text(params, "locale", default="en", max_length=16) or "en",
         ip=request.client.host if request.client else "",
         confirmed=not settings.email_confirmation_required,
+        invite_code=text(params, "invite_code", default="", max_length=100) or "",
+        reason=text(params, "reason", default="", max_length=registration.MAX_REASON) or "",
     )
     if created.confirmation_token:
         await enqueue("send_confirmation_email", created.user_id)

@@ -111,6 +111,126 @@ def relationship(rel: Relationship) -> dict[str, Any]:
     }
 
 
+def rule(row: Record) -> dict[str, Any]:
+    return {"id": str(row["id"]), "text": row["text"], "hint": row["hint"]}
+
+
+def report(row: Record, target: Record) -> dict[str, Any]:
+    """A Report as its author sees it."""
+    return {
+        "id": str(row["id"]),
+        "action_taken": row["action_taken_at"] is not None,
+        "action_taken_at": iso(row["action_taken_at"]),
+        "category": row["category"],
+        "comment": row["comment"],
+        "forwarded": row["forwarded"],
+        "created_at": iso(row["created_at"]),
+        "status_ids": [str(i) for i in row["status_ids"]] or None,
+        "rule_ids": [str(i) for i in row["rule_ids"]] or None,
+        "target_account": account(target),
+    }
+
+
+STAFF_ROLES = {
+    "user": {"id": "-99", "name": "", "permissions": "0"},
+    "moderator": {"id": "2", "name": "Moderator", "permissions": "1308"},
+    "admin": {"id": "3", "name": "Admin", "permissions": "1"},
+}
+
+
+def admin_account(row: Record) -> dict[str, Any]:
+    """Admin::Account: an account with what staff may see of its user (node.admin rows)."""
+    local = not row["domain"]
+    role = row["role"] or "user"
+    return {
+        "id": str(row["id"]),
+        "username": row["username"],
+        "domain": row["domain"] or None,
+        "created_at": iso(row["created_at"]),
+        "email": row["email"] if local else None,
+        "ip": (row["sign_up_ip"] or None) if local else None,
+        "ips": [{"ip": row["sign_up_ip"], "used_at": iso(row["user_created_at"])}]
+        if local and row["sign_up_ip"]
+        else [],
+        "locale": row["locale"] if local else None,
+        "invite_request": (row["sign_up_reason"] or None) if local else None,
+        "role": {**STAFF_ROLES[role], "color": "", "highlighted": role != "user"},
+        "confirmed": bool(row["confirmed_at"]) if local else True,
+        "approved": bool(row["approved"]) if local else True,
+        "disabled": bool(row["disabled"]) if local else False,
+        "silenced": row["silenced_at"] is not None,
+        "suspended": row["suspended_at"] is not None,
+        "sensitized": row["sensitized_at"] is not None,
+        "account": account(row),
+        "created_by_application_id": None,
+        "invited_by_account_id": str(row["invited_by_account_id"])
+        if row["invited_by_account_id"]
+        else None,
+    }
+
+
+def admin_report(
+    row: Record,
+    accounts: dict[int, Record],
+    statuses: list[dict[str, Any]],
+    rules: list[Record],
+) -> dict[str, Any]:
+    """Admin::Report; `accounts` holds node.admin rows of everyone the report names."""
+
+    def staff_view(account_id: int | None) -> dict[str, Any] | None:
+        found = accounts.get(account_id) if account_id is not None else None
+        return admin_account(found) if found is not None else None
+
+    return {
+        "id": str(row["id"]),
+        "action_taken": row["action_taken_at"] is not None,
+        "action_taken_at": iso(row["action_taken_at"]),
+        "category": row["category"],
+        "comment": row["comment"],
+        "forwarded": row["forwarded"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "account": staff_view(row["account_id"]),
+        "target_account": staff_view(row["target_account_id"]),
+        "assigned_account": staff_view(row["assigned_account_id"]),
+        "action_taken_by_account": staff_view(row["action_taken_by_account_id"]),
+        "statuses": statuses,
+        "rules": [rule(r) for r in rules],
+        "uri": row["uri"] or None,
+    }
+
+
+def domain_digest(domain: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(domain.encode()).hexdigest()
+
+
+def admin_domain_block(row: Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "domain": row["domain"],
+        "digest": domain_digest(row["domain"]),
+        "created_at": iso(row["created_at"]),
+        "severity": row["severity"],
+        "reject_media": row["reject_media"],
+        "reject_reports": row["reject_reports"],
+        "private_comment": row["private_comment"] or None,
+        "public_comment": row["public_comment"] or None,
+        "obfuscate": row["obfuscate"],
+    }
+
+
+def public_domain_block(row: Record, shown_domain: str) -> dict[str, Any]:
+    """DomainBlock as /api/v1/instance/domain_blocks shows it (obfuscated where asked)."""
+    return {
+        "domain": shown_domain,
+        "digest": domain_digest(row["domain"]),
+        "severity": row["severity"],
+        "comment": row["public_comment"] or None,
+    }
+
+
 def application(app: Any, *, with_secret: bool) -> dict[str, Any]:
     entity = {
         "id": str(app.id),

@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import get
 
-from node import db
+from node import db, moderation, registration
+from node.api import entities
 from node.settings import get_settings
 
 VERSION = "0.1.0"
@@ -66,10 +67,15 @@ async def _counts() -> dict[str, int]:
     return dict(row)
 
 
+async def _rules() -> list[dict[str, Any]]:
+    return [entities.rule(row) for row in await registration.rules()]
+
+
 @get(["/api/v1/instance"])
 async def instance_v1() -> dict[str, Any]:
     settings = get_settings()
     counts = await _counts()
+    mode = await registration.registration_mode()
     return {
         "uri": settings.domain,
         "title": settings.site_name,
@@ -85,12 +91,12 @@ async def instance_v1() -> dict[str, Any]:
         },
         "thumbnail": None,
         "languages": ["en"],
-        "registrations": settings.registrations_open,
-        "approval_required": False,
-        "invites_enabled": False,
+        "registrations": mode in ("open", "approval"),
+        "approval_required": mode == "approval",
+        "invites_enabled": mode == "invite",
         "configuration": {"accounts": {"max_featured_tags": 10}, **_configuration()},
         "contact_account": None,
-        "rules": [],
+        "rules": await _rules(),
     }
 
 
@@ -98,6 +104,7 @@ async def instance_v1() -> dict[str, Any]:
 async def instance_v2() -> dict[str, Any]:
     settings = get_settings()
     counts = await _counts()
+    mode = await registration.registration_mode()
     return {
         "domain": settings.domain,
         "title": settings.site_name,
@@ -115,13 +122,30 @@ async def instance_v2() -> dict[str, Any]:
             **_configuration(),
         },
         "registrations": {
-            "enabled": settings.registrations_open,
-            "approval_required": False,
+            "enabled": mode in ("open", "approval"),
+            "approval_required": mode == "approval",
             "message": None,
         },
         "contact": {"email": settings.contact_email, "account": None},
-        "rules": [],
+        "rules": await _rules(),
     }
 
 
-ROUTES = [instance_v1, instance_v2]
+@get(["/api/v1/instance/rules"])
+async def instance_rules() -> list[dict[str, Any]]:
+    return await _rules()
+
+
+@get(["/api/v1/instance/domain_blocks"])
+async def instance_domain_blocks() -> list[dict[str, Any]]:
+    """The domains this node limits, with public comments (obfuscated where asked)."""
+    return [
+        entities.public_domain_block(
+            row, moderation.obfuscated(row["domain"]) if row["obfuscate"] else row["domain"]
+        )
+        for row in await moderation.list_domain_blocks(limit=10_000)
+        if row["severity"] != "noop"
+    ]
+
+
+ROUTES = [instance_v1, instance_v2, instance_rules, instance_domain_blocks]

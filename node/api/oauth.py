@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from node import accounts, auth
+from node import accounts, auth, moderation
 from node.api import entities
 from node.api.authn import require_app
 from node.api.params import read_params, text
@@ -98,6 +98,12 @@ async def authorize(request: Request) -> Response:
     )
     if user is None:
         return _render_consent(app, params, scopes, error="Wrong username or password.")
+    if (
+        user["disabled"]
+        or not user["approved"]
+        or await moderation.is_suspended(user["account_id"])
+    ):
+        return _render_consent(app, params, scopes, error="This account cannot sign in.")
     code = await auth.create_authorization_code(
         app,
         user["id"],
@@ -158,7 +164,11 @@ async def token(request: Request) -> Response:
             )
             if user is None:
                 return _oauth_error("invalid_grant", "Wrong username or password.", 400)
-            if user["disabled"] or not user["approved"]:
+            if (
+                user["disabled"]
+                or not user["approved"]
+                or await moderation.is_suspended(user["account_id"])
+            ):
                 return _oauth_error("invalid_grant", "This account cannot sign in.", 403)
             if user["confirmed_at"] is None:
                 return _oauth_error(
