@@ -12,6 +12,7 @@ from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.static_files import create_static_files_router
 
+from federation.routes import ROUTES as federation_routes
 from node import db
 from node.api import accounts as accounts_api
 from node.api import admin as admin_api
@@ -89,6 +90,7 @@ def create_app() -> Litestar:
             *statuses_api.ROUTES,
             *timelines_api.ROUTES,
             *instance_api.ROUTES,
+            *federation_routes,
             *health_api.ROUTES,
             *reports_api.ROUTES,
             *admin_api.ROUTES,

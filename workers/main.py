@@ -13,6 +13,7 @@ from arq.worker import Worker
 from node import db
 from node.jobs import redis_settings
 from node.settings import get_settings
+from workers import federation
 from workers.instrumentation import timed
 from workers.maintenance import CRON_JOBS
 
@@ -50,7 +51,7 @@ async def send_confirmation_email(ctx: dict[str, Any], user_id: int) -> None:
     )
 
 
-FUNCTIONS = [send_confirmation_email]
+FUNCTIONS = [send_confirmation_email, *federation.FUNCTIONS]
 
 
 async def _startup(ctx: dict[str, Any]) -> None:

@@ -22,7 +22,6 @@ CREATE TABLE federation_instance_keys (
 ALTER TABLE accounts ADD COLUMN actor_type varchar(32) NOT NULL DEFAULT 'Person';
 ALTER TABLE accounts ADD COLUMN also_known_as text[] NOT NULL DEFAULT '{}';
 ALTER TABLE accounts ADD COLUMN moved_to_account_id bigint REFERENCES accounts (id) ON DELETE SET NULL;
-ALTER TABLE accounts ADD COLUMN key_refetched_at timestamptz;
 
 -- Every activity received in an inbox, as it arrived (raw body text), deduplicated by its id
 -- (or by the body's SHA-256 when it has none). state: queued -> done | unhandled | failed.

@@ -1,0 +1,1 @@
+"""Receiving activities: the thin inbox, the dispatch table and one handler per activity."""

@@ -1,0 +1,1 @@
+"""One module per incoming activity type; each exports `handle(activity) -> Outcome`."""

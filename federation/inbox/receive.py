@@ -1,0 +1,138 @@
+"""The thin inbox: parse, check who may send, verify the signature, dedupe, store, enqueue.
+
+Everything slow or remote (fetching objects, changing the graph, storing posts) happens in the
+job that `process_inbox_activity` runs; a delivery is answered 202 as soon as it is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import msgspec
+
+from federation.actors import account_by_uri
+from federation.signatures import IncomingRequest, SignatureChecker, SignatureError
+from federation.vocabulary import host_of, id_of, type_of
+from node import db
+from node.errors import BadRequest, Forbidden, Unauthorized
+from node.ids import new_id
+from node.jobs import enqueue
+from node.settings import get_settings
+
+log = logging.getLogger("pinhole.federation.inbox")
+
+MAX_INBOX_BYTES = 1_000_000
+PROCESS_JOB = "process_inbox_activity"
+# Activities whose object must be the actor's own: an embedded object from another host is a
+# claim we cannot trust (objects from elsewhere are only ever fetched from their origin).
+OWN_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
+
+
+async def domain_refused(domain: str) -> bool:
+    """Whether this node refuses everything from `domain` (suspended, or not allowed in
+    allowlist mode)."""
+    settings = get_settings()
+    row = await db.fetchrow(
+        """SELECT (SELECT severity FROM pinhole_domain_block($1)) AS severity,
+                  (SELECT value FROM instance_settings WHERE key = 'federation_mode') AS mode,
+                  EXISTS (SELECT 1 FROM domain_allows
+                          WHERE domain = lower($1)
+                             OR right(lower($1), length(domain) + 1) = '.' || domain) AS allowed""",
+        domain.split(":")[0],
+    )
+    if row["severity"] == "suspend":
+        return True
+    mode = row["mode"] or settings.federation_mode
+    return mode == "allowlist" and not row["allowed"]
+
+
+def parse_activity(body: bytes) -> dict:
+    try:
+        activity = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        raise BadRequest("The body is not valid JSON") from None
+    if not isinstance(activity, dict):
+        raise BadRequest("The body is not a JSON object")
+    if not type_of(activity):
+        raise BadRequest("The activity has no type")
+    if not host_of(id_of(activity.get("actor"))):
+        raise BadRequest("The activity has no actor")
+    return activity
+
+
+def check_object_origin(activity: dict, actor_uri: str) -> None:
+    """Create/Update/Delete may only carry objects from the actor's own host."""
+    kind = type_of(activity)
+    if kind not in OWN_OBJECT_TYPES:
+        return
+    obj = activity.get("object")
+    object_id = id_of(obj)
+    if not object_id:
+        raise BadRequest("The activity has no object")
+    actor_host = host_of(actor_uri)
+    if host_of(object_id) != actor_host:
+        raise Forbidden("The object is not on the actor's host")
+    if isinstance(obj, dict):
+        for author in (id_of(a) for a in _as_list(obj.get("attributedTo"))):
+            if author and host_of(author) != actor_host:
+                raise Forbidden("The object is attributed to an actor on another host")
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def dedupe_key(activity: dict, body: bytes) -> str:
+    """The activity's id, or (some servers send none, e.g. Deletes) a digest of the body."""
+    activity_id = activity.get("id")
+    if isinstance(activity_id, str) and activity_id:
+        return activity_id
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+async def accept_delivery(
+    request: IncomingRequest, checker: SignatureChecker, recipient_account_id: int | None
+) -> bool:
+    """Take one delivery; True when it was new (stored and queued), False for a repeat.
+
+    Raises BadRequest (400), Unauthorized (401: signature), Forbidden (403: refused sender or
+    an object from another host); the caller has already bounded the body (413)."""
+    activity = parse_activity(request.body)
+    actor_uri = id_of(activity.get("actor"))
+    actor_host = host_of(actor_uri)
+    if actor_host == get_settings().domain:
+        raise Forbidden("Activities of local actors are not delivered here")
+    if await domain_refused(actor_host):
+        raise Forbidden("This server does not federate with yours")
+    try:
+        verified = await checker.verify(request)
+    except SignatureError as exc:
+        raise Unauthorized(f"Signature: {exc}") from None
+    if host_of(verified.owner) != actor_host:
+        raise Unauthorized("The signing key's owner is not on the actor's host")
+    check_object_origin(activity, actor_uri)
+    actor = await account_by_uri(actor_uri)
+    if actor is not None and actor["suspended_at"] is not None:
+        raise Forbidden("This account is suspended here")
+    obj = activity.get("object")
+    row_id = await db.fetchval(
+        """INSERT INTO inbox_activities (id, activity_id, activity_type, object_type, actor_uri,
+               key_id, recipient_account_id, body)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (activity_id) DO NOTHING RETURNING id""",
+        new_id(),
+        dedupe_key(activity, request.body),
+        type_of(activity)[:64],
+        type_of(obj)[:64] if isinstance(obj, dict) else "",
+        actor_uri,
+        verified.key_id,
+        recipient_account_id,
+        request.body.decode("utf-8", errors="replace").replace("\x00", ""),
+    )
+    if row_id is None:
+        return False
+    await enqueue(PROCESS_JOB, row_id, job_id=f"inbox:{row_id}")
+    return True
