@@ -1,5 +1,5 @@
 """Page controllers of the web UI, one module per area; ROUTES lists them all."""
 
-from web.pages import auth, feed, posts, profiles
+from web.pages import auth, feed, posts, profiles, settings
 
-ROUTES = [*auth.ROUTES, *feed.ROUTES, *profiles.ROUTES, *posts.ROUTES]
+ROUTES = [*auth.ROUTES, *feed.ROUTES, *settings.ROUTES, *profiles.ROUTES, *posts.ROUTES]
