@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
+from node import notifications
 from node.sanitize import sanitize_html
 from node.settings import get_settings
 from web.csrf import BROWSER_COOKIE, expected_token, new_browser_id
@@ -147,6 +148,13 @@ async def page(
     if flash:
         cookies.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/"))
     settings = get_settings()
+    unread = 0
+    if session is not None:
+        unread = getattr(request.state, "unread_notifications", None)
+        if unread is None:
+            unread = await notifications.unread_count(
+                session.account_id, notifications.Filter(), limit=99
+            )
     return Template(
         template_name=template,
         context={
@@ -158,6 +166,7 @@ async def page(
             "base_url": settings.base_url,
             "path": request.url.path,
             "title": title,
+            "unread_notifications": unread,
             **context,
         },
         status_code=status,

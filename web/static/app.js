@@ -379,6 +379,195 @@
     }
   }
 
+
+  // ---- composer: upload each file at once with a progress bar, then wait for processing ----
+  function composer() {
+    const root = document.querySelector("[data-compose]");
+    if (!root) return;
+    const form = root.querySelector("form");
+    const input = form.querySelector('input[type="file"]');
+    const dropzone = form.querySelector("[data-dropzone]");
+    const tiles = form.querySelector("[data-tiles]");
+    const template = document.getElementById("tile-template");
+    const submit = form.querySelector('button[type="submit"]');
+    const notice = form.querySelector("[data-compose-notice]");
+    const maxItems = Number(form.dataset.maxItems || 20);
+    const uploadUrl = form.dataset.uploadUrl;
+    const submitLabel = submit.textContent;
+    // Files go up one by one as they are picked; the form then only sends their ids.
+    input.removeAttribute("name");
+    for (const element of form.querySelectorAll("[data-without-script]")) element.hidden = true;
+
+    const pending = () => tiles.querySelectorAll('.tile:not([data-state="ready"])').length;
+    const count = () => tiles.querySelectorAll(".tile").length;
+
+    function refresh() {
+      let position = 0;
+      for (const tile of tiles.querySelectorAll(".tile")) {
+        position += 1;
+        tile.querySelector(".tile-number").textContent = String(position);
+        tile.querySelector(".tile-alt-label").textContent = `Describe item ${position} (alt text)`;
+        tile.querySelector("[data-move='-1']").disabled = position === 1;
+        tile.querySelector("[data-move='1']").disabled = position === count();
+      }
+      const waiting = pending();
+      const failed = tiles.querySelectorAll('.tile[data-state="failed"]').length;
+      submit.disabled = waiting > 0 || (count() === 0 && !form.elements.text.value.trim());
+      submit.textContent = waiting > failed ? "Processing…" : submitLabel;
+      if (notice) {
+        notice.textContent = failed
+          ? "Remove the items that could not be uploaded to share your post."
+          : "";
+      }
+    }
+
+    function setStatus(tile, state, text) {
+      tile.dataset.state = state;
+      const status = tile.querySelector(".tile-status");
+      status.textContent = text;
+      status.className = `tile-status ${state}`;
+      refresh();
+    }
+
+    async function waitUntilProcessed(tile, id) {
+      for (let attempt = 0; attempt < 600; attempt++) {
+        const response = await fetch(`${uploadUrl}/${id}`, {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        if (response.ok) {
+          const media = await response.json();
+          if (media.state === "ready") return setStatus(tile, "ready", "Ready");
+          if (media.state === "failed") {
+            return setStatus(tile, "failed", media.error || "Could not be processed");
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 250 : 1000));
+      }
+      setStatus(tile, "failed", "Processing is taking too long");
+    }
+
+    function upload(file) {
+      if (count() >= maxItems) {
+        if (notice) notice.textContent = `At most ${maxItems} photos or videos per post.`;
+        return;
+      }
+      const tile = template.content.firstElementChild.cloneNode(true);
+      const preview = tile.querySelector(".tile-preview");
+      const url = URL.createObjectURL(file);
+      const media = document.createElement(file.type.startsWith("video/") ? "video" : "img");
+      media.src = url;
+      if (media.tagName === "IMG") media.alt = "";
+      else media.muted = true;
+      preview.prepend(media);
+      tile.querySelector(".tile-name").textContent = file.name;
+      tiles.appendChild(tile);
+      const progress = tile.querySelector("progress");
+      setStatus(tile, "uploading", "Uploading… 0%");
+
+      const data = new FormData();
+      data.append("file", file);
+      const request = new XMLHttpRequest();
+      request.open("POST", uploadUrl);
+      request.setRequestHeader("Accept", "application/json");
+      request.setRequestHeader("X-CSRF-Token", csrfToken());
+      request.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        const percent = Math.round((event.loaded / event.total) * 100);
+        progress.value = percent;
+        tile.querySelector(".tile-status").textContent = `Uploading… ${percent}%`;
+      });
+      request.addEventListener("load", () => {
+        let body = {};
+        try {
+          body = JSON.parse(request.responseText);
+        } catch (error) {
+          body = {};
+        }
+        if (request.status >= 300 || !body.id) {
+          progress.hidden = true;
+          return setStatus(tile, "failed", body.error || "Upload failed");
+        }
+        progress.value = 100;
+        progress.hidden = true;
+        tile.querySelector('input[name="media_ids"]').value = body.id;
+        const alt = tile.querySelector("textarea");
+        alt.name = `description_${body.id}`;
+        alt.id = `description_${body.id}`;
+        tile.querySelector(".tile-alt-label").htmlFor = alt.id;
+        setStatus(tile, "processing", "Processing…");
+        waitUntilProcessed(tile, body.id);
+      });
+      request.addEventListener("error", () => setStatus(tile, "failed", "Upload failed"));
+      request.send(data);
+    }
+
+    input.addEventListener("change", () => {
+      for (const file of input.files) upload(file);
+      input.value = "";
+    });
+    for (const type of ["dragenter", "dragover"]) {
+      dropzone.addEventListener(type, (event) => {
+        if (!event.dataTransfer || !event.dataTransfer.types.includes("Files")) return;
+        event.preventDefault();
+        dropzone.classList.add("dragging");
+      });
+    }
+    dropzone.addEventListener("dragleave", () => dropzone.classList.remove("dragging"));
+    dropzone.addEventListener("drop", (event) => {
+      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+      event.preventDefault();
+      dropzone.classList.remove("dragging");
+      for (const file of event.dataTransfer.files) upload(file);
+    });
+
+    // Reorder with buttons (keyboard) or by dragging tiles.
+    tiles.addEventListener("click", (event) => {
+      const button = event.target.closest("button");
+      if (!button) return;
+      const tile = button.closest(".tile");
+      if (button.dataset.move) {
+        const sibling =
+          button.dataset.move === "-1" ? tile.previousElementSibling : tile.nextElementSibling;
+        if (!sibling) return;
+        if (button.dataset.move === "-1") tiles.insertBefore(tile, sibling);
+        else tiles.insertBefore(sibling, tile);
+        button.focus();
+      } else if (button.dataset.remove !== undefined) {
+        tile.remove();
+      }
+      refresh();
+    });
+    let dragged = null;
+    tiles.addEventListener("dragstart", (event) => {
+      dragged = event.target.closest(".tile");
+      if (dragged) event.dataTransfer.effectAllowed = "move";
+    });
+    tiles.addEventListener("dragover", (event) => {
+      const over = event.target.closest(".tile");
+      if (!dragged || !over || over === dragged) return;
+      event.preventDefault();
+      const after = [...tiles.children].indexOf(over) > [...tiles.children].indexOf(dragged);
+      tiles.insertBefore(dragged, after ? over.nextSibling : over);
+    });
+    tiles.addEventListener("dragend", () => {
+      dragged = null;
+      refresh();
+    });
+    form.elements.text.addEventListener("input", refresh);
+    form.addEventListener("submit", (event) => {
+      if (pending() > 0) {
+        event.preventDefault();
+        return;
+      }
+      submit.disabled = true;
+      submit.textContent = "Sharing…";
+    });
+    refresh();
+  }
+
+  function chat() {}
+
   function enhance(root) {
     enhanceMedia(root);
     for (const album of root.querySelectorAll("[data-album]")) enhanceAlbum(album);
@@ -389,13 +578,10 @@
     enhanceShare(root);
   }
 
-  // Exposed for the page scripts below (composer, messages).
-  window.pinhole = { csrfToken, enhance };
-
   document.addEventListener("DOMContentLoaded", () => {
     enhance(document);
     enhanceInfinite(document);
-    if (window.pinholeCompose) window.pinholeCompose();
-    if (window.pinholeChat) window.pinholeChat();
+    composer();
+    chat();
   });
 })();
