@@ -23,6 +23,7 @@ from PIL import Image
 from media.errors import MediaRejected
 from media.processing import (
     IMAGE_TYPES,
+    VIDEO_TYPES,
     ImageLimits,
     ProcessedMedia,
     Rendition,
@@ -94,7 +95,7 @@ def process_video(data: bytes, limits: VideoLimits = VideoLimits()) -> Processed
     """
     check_byte_size(data, limits.max_bytes)
     mime = detect_type(data)
-    if mime not in ("video/mp4", "video/quicktime", "video/webm"):
+    if mime not in VIDEO_TYPES:
         raise MediaRejected(f"expected a video, got {mime}")
     probe = probe_video(data, mime, limits)
     if probe.web_playable:

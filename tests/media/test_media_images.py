@@ -321,3 +321,38 @@ def test_matroska_and_audio_are_not_accepted_as_video() -> None:
         detect_type(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska" + bytes(64))
     with pytest.raises(MediaRejected, match="audio/mp4"):
         detect_type(b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42" + bytes(64))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"progressive": True}, {"restart_marker_blocks": 4}, {"progressive": True, "subsampling": 0}],
+)
+def test_progressive_and_restart_marker_jpegs_are_scrubbed_losslessly(samples, options) -> None:
+    out = io.BytesIO()
+    samples.scene(320, 240).save(out, "JPEG", quality=90, exif=samples.camera_exif(), **options)
+    data = samples.with_private_extras(out.getvalue())
+    result = process_image(data)
+    assert_no_private_metadata(result, samples.secrets)
+    before = np.asarray(Image.open(io.BytesIO(data)))
+    assert np.array_equal(np.asarray(opened(result.original)), before)
+
+
+def test_jpeg_with_junk_between_segments_is_re_encoded_not_refused(samples) -> None:
+    out = io.BytesIO()
+    samples.scene(320, 240).save(out, "JPEG", quality=90, exif=samples.camera_exif())
+    data = out.getvalue()
+    quantisation = data.index(b"\xff\xdb")
+    odd = data[:quantisation] + b"junk" + data[quantisation:]
+    result = process_image(odd)
+    assert_no_private_metadata(result, samples.secrets)
+    assert opened(result.original).size == (320, 240)
+
+
+def test_cmyk_jpeg_stays_cmyk_and_its_renditions_are_rgb(samples) -> None:
+    out = io.BytesIO()
+    samples.scene(320, 240).convert("CMYK").save(out, "JPEG", exif=samples.camera_exif(6))
+    result = process_image(out.getvalue())
+    assert opened(result.original).mode == "CMYK"
+    assert (result.width, result.height) == (240, 320)
+    assert opened(result.small).mode == "RGB"
+    assert_no_private_metadata(result, samples.secrets)
