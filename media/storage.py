@@ -10,12 +10,14 @@ import os
 import re
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,15 @@ def checked_key(key: str) -> str:
     return key
 
 
+class StorageError(OSError):
+    """The store could not be reached or refused the operation (S3 errors arrive as this, so
+    callers handle both backends with `except OSError`)."""
+
+
 class Storage(ABC):
     """Bytes by key. `get` raises KeyError for a key that holds nothing; `delete` of an absent
-    key does nothing, so jobs that delete can run twice."""
+    key does nothing, so jobs that delete can run twice; failures of the store itself raise
+    OSError (StorageError for S3); a key that could climb out of its root raises ValueError."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
@@ -159,16 +167,17 @@ class S3Storage(Storage):
         return await asyncio.to_thread(self._ensure_bucket)
 
     def _ensure_bucket(self) -> bool:
-        try:
-            self._client.head_bucket(Bucket=self.bucket)
-            return False
-        except ClientError as error:
-            if _error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
-                raise
-        arguments: dict[str, Any] = {"Bucket": self.bucket}
-        if self.region and self.region != "us-east-1":
-            arguments["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-        self._client.create_bucket(**arguments)
+        with _as_storage_error(f"create bucket {self.bucket}"):
+            try:
+                self._client.head_bucket(Bucket=self.bucket)
+                return False
+            except ClientError as error:
+                if _error_code(error) not in _NOT_FOUND:
+                    raise
+            arguments: dict[str, Any] = {"Bucket": self.bucket}
+            if self.region and self.region != "us-east-1":
+                arguments["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+            self._client.create_bucket(**arguments)
         policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -187,47 +196,73 @@ class S3Storage(Storage):
         return True
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(
-            self._client.put_object,
-            Bucket=self.bucket,
-            Key=checked_key(key),
-            Body=data,
-            ContentType=content_type,
-            CacheControl=IMMUTABLE_CACHE_CONTROL,
-        )
+        key = checked_key(key)
+
+        def write() -> None:
+            with _as_storage_error(f"put {key}"):
+                self._client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=data,
+                    ContentType=content_type,
+                    CacheControl=IMMUTABLE_CACHE_CONTROL,
+                )
+
+        await asyncio.to_thread(write)
 
     async def get(self, key: str) -> bytes:
+        key = checked_key(key)
+
         def read() -> bytes:
-            try:
-                response = self._client.get_object(Bucket=self.bucket, Key=checked_key(key))
-            except ClientError as error:
-                if _error_code(error) in ("NoSuchKey", "404", "NotFound"):
-                    raise KeyError(key) from None
-                raise
-            return response["Body"].read()
+            with _as_storage_error(f"get {key}"):
+                try:
+                    response = self._client.get_object(Bucket=self.bucket, Key=key)
+                except ClientError as error:
+                    if _error_code(error) in _NOT_FOUND:
+                        raise KeyError(key) from None
+                    raise
+                return response["Body"].read()
 
         return await asyncio.to_thread(read)
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(
-            self._client.delete_object, Bucket=self.bucket, Key=checked_key(key)
-        )
+        key = checked_key(key)
+
+        def remove() -> None:
+            with _as_storage_error(f"delete {key}"):
+                self._client.delete_object(Bucket=self.bucket, Key=key)
+
+        await asyncio.to_thread(remove)
 
     async def exists(self, key: str) -> bool:
+        key = checked_key(key)
+
         def head() -> bool:
-            try:
-                self._client.head_object(Bucket=self.bucket, Key=checked_key(key))
-            except ClientError as error:
-                if _error_code(error) in ("404", "NoSuchKey", "NotFound"):
-                    return False
-                raise
-            return True
+            with _as_storage_error(f"head {key}"):
+                try:
+                    self._client.head_object(Bucket=self.bucket, Key=key)
+                except ClientError as error:
+                    if _error_code(error) in _NOT_FOUND:
+                        return False
+                    raise
+                return True
 
         return await asyncio.to_thread(head)
 
 
+_NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _as_storage_error(action: str) -> Iterator[None]:
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise StorageError(f"S3 {action}: {error}") from error
 
 
 class MediaSettings(Protocol):
@@ -246,12 +281,34 @@ class MediaSettings(Protocol):
     def public_media_url(self) -> str: ...
 
 
+_storages: dict[tuple[object, ...], Storage] = {}
+
+
 def storage_from_settings(settings: MediaSettings) -> Storage:
-    """Local disk under `data_dir/media`, or the configured S3 bucket.
+    """Local disk under `data_dir/media`, or the configured S3 bucket; the same object for the
+    same settings, since a boto3 client takes tens of milliseconds to build.
 
     With S3, public URLs still start with `public_media_url`: set the media base URL to the
     bucket's or a CDN's address, or the node must pass /media through to the bucket.
     """
+    identity = (
+        settings.media_backend,
+        str(settings.data_dir),
+        settings.public_media_url,
+        settings.s3_endpoint,
+        settings.s3_bucket,
+        settings.s3_region,
+        settings.s3_access_key,
+        settings.s3_secret_key,
+        settings.s3_path_style,
+    )
+    storage = _storages.get(identity)
+    if storage is None:
+        storage = _storages[identity] = _new_storage(settings)
+    return storage
+
+
+def _new_storage(settings: MediaSettings) -> Storage:
     if settings.media_backend == "local":
         return LocalStorage(Path(settings.data_dir) / "media", settings.public_media_url)
     if settings.media_backend == "s3":

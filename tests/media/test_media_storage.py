@@ -14,6 +14,7 @@ from media.storage import (
     IMMUTABLE_CACHE_CONTROL,
     LocalStorage,
     S3Storage,
+    StorageError,
     content_key,
     storage_from_settings,
 )
@@ -121,9 +122,17 @@ def test_settings_choose_the_backend(tmp_path: Path, moto_s3_endpoint: str) -> N
     assert isinstance(local, LocalStorage)
     assert local.path("ab/cd/x.jpg") == tmp_path / "media" / "ab" / "cd" / "x.jpg"
     assert local.url("ab/cd/x.jpg") == "http://node.test/media/ab/cd/x.jpg"
+    assert storage_from_settings(settings) is local  # built once per configuration
     settings.media_backend = "s3"
     remote = storage_from_settings(settings)
     assert isinstance(remote, S3Storage) and remote.bucket == "pinhole-media"
     settings.media_backend = "ftp"
     with pytest.raises(ValueError, match="local or s3"):
         storage_from_settings(settings)
+
+
+async def test_s3_failures_arrive_as_os_errors(moto_s3_endpoint: str) -> None:
+    storage = s3_storage(moto_s3_endpoint, f"missing-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(StorageError) as failed:
+        await storage.put("a/b.jpg", PICTURE, "image/jpeg")
+    assert isinstance(failed.value, OSError)
