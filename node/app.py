@@ -101,6 +101,7 @@ def create_app() -> Litestar:
         template_config=TEMPLATE_CONFIG,
         lifespan=[lifespan],
         middleware=[RequestObservation(), RateLimiting()],
+        logging_config=None,  # node.observability configures logging (plain or JSON lines)
         exception_handlers={
             PinholeError: pinhole_error,
             HTTPException: http_error,

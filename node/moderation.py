@@ -81,7 +81,7 @@ async def create_report(
     if len(comment) > MAX_COMMENT:
         raise Invalid("comment", f"is too long (maximum is {MAX_COMMENT} characters)")
     target = await db.fetchrow("SELECT * FROM accounts WHERE id = $1", target_account_id)
-    if target is None or (reporter_account_id is not None and target["suspended_at"] is not None):
+    if target is None or (not uri and target["suspended_at"] is not None):
         raise NotFound()
     if reporter_account_id is not None and reporter_account_id == target_account_id:
         raise Invalid("account_id", "can't be your own account")
@@ -93,7 +93,7 @@ async def create_report(
         if origin and (await domain_rules(origin)).reject_reports:
             return None
     post_ids = await _existing_post_ids(target_account_id, status_ids or [])
-    if status_ids and reporter_account_id is not None and len(post_ids) != len(set(status_ids)):
+    if status_ids and not uri and len(post_ids) != len(set(status_ids)):
         raise Invalid("status_ids", "must be posts of the reported account")
     rules: list[int] = []
     if rule_ids:
@@ -420,11 +420,11 @@ async def delete_post(
     actor_account_id: int | None,
     actor_role: str = "admin",
     report_id: int | None = None,
-) -> list[int]:
-    """Remove any post (and the boosts of it); returns the media ids it leaves behind."""
+) -> None:
+    """Remove any post (and the boosts of it), as its author's delete would."""
     post = await _reported_post(post_id)
     _check_may_act(actor_role, await _target_account(post["account_id"]), actor_account_id)
-    deleted = await posts.delete_post(post["account_id"], post["id"])
+    await posts.delete_post(post["account_id"], post["id"])
     await record_action(
         actor_account_id,
         "delete_post",
@@ -433,7 +433,6 @@ async def delete_post(
         account_id=post["account_id"],
         report_id=report_id,
     )
-    return deleted.freed_media_ids
 
 
 async def mark_post_sensitive(
@@ -459,23 +458,22 @@ async def mark_post_sensitive(
 
 # ---------------------------------------------------------------- domains
 
-_DOMAIN = re.compile(
-    r"^(?=.{1,253}(:\d{1,5})?$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*(:\d{1,5})?$"
-)
+_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
 def normalize_domain(raw: str, field: str = "domain") -> str:
-    """A host name as stored: lower case, punycode, no scheme, path or trailing dot."""
+    """A host name as stored: lower case, punycode, no scheme, port, path or trailing dot.
+    Blocks are per host: a port does not make another server."""
     value = (raw or "").strip().lower()
     if "://" in value:
         value = urlsplit(value).netloc
     value = value.split("/")[0].rstrip(".").removeprefix("*.")
-    host, colon, port = value.partition(":")
+    host = value.partition(":")[0]
     try:
-        host = host.encode("idna").decode("ascii")
+        value = host.encode("idna").decode("ascii")
     except UnicodeError:
         raise Invalid(field, "is not a valid domain name") from None
-    value = host + colon + port
     if not value or not _DOMAIN.match(value):
         raise Invalid(field, "is not a valid domain name")
     return value
@@ -493,7 +491,8 @@ class DomainRules:
 async def domain_rules(domain: str) -> DomainRules:
     """The rules for a domain (or its parent domains): the block, or the allowlist's verdict."""
     domain = (domain or "").strip().lower()
-    if not domain or domain == get_settings().domain:
+    domain = domain.partition(":")[0]
+    if not domain or domain == get_settings().domain.partition(":")[0]:
         return DomainRules("allowed")
     block = await db.fetchrow("SELECT * FROM pinhole_domain_block($1) WHERE id IS NOT NULL", domain)
     if await runtime_setting("federation_mode") == "allowlist" and not await db.fetchval(
@@ -542,7 +541,9 @@ def _check_block(block: DomainBlockInput) -> DomainBlockInput:
     return block
 
 
-_MATCHES_DOMAIN = "(lower(domain) = $1 OR right(lower(domain), length($1) + 1) = '.' || $1)"
+# An account's domain (which may carry a port) is the blocked host or one of its subdomains.
+_MATCHES_DOMAIN = """(split_part(lower(domain), ':', 1) = $1
+    OR right(split_part(lower(domain), ':', 1), length($1) + 1) = '.' || $1)"""
 
 
 async def _lift_block_effects(block: Record) -> None:
@@ -576,7 +577,7 @@ async def block_domain(
     """Block a domain (or, with `replace`, change its block). Its known accounts are suspended
     or silenced; accounts met later get the same limits at creation (a database trigger)."""
     block = _check_block(block)
-    if block.domain == get_settings().domain:
+    if block.domain == get_settings().domain.partition(":")[0]:
         raise Invalid("domain", "can't be this node's own domain")
     async with db.transaction():
         existing = await db.fetchrow(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from federation.inbox.activity import InboxActivity, Outcome, done, ignored
 from federation.vocabulary import ids_of, text_of
-from node import db
-from node.ids import new_id
+from node import db, moderation
 
 
 async def handle(activity: InboxActivity) -> Outcome:
@@ -26,17 +25,9 @@ async def handle(activity: InboxActivity) -> Outcome:
     for target_id in target_ids:
         status_ids = [row["id"] for row in posts if row["account_id"] == target_id]
         uri = activity.id if len(target_ids) == 1 else f"{activity.id}#{target_id}"
-        inserted = await db.fetchval(
-            """INSERT INTO reports (id, account_id, target_account_id, status_ids, comment,
-                   category, forwarded, uri)
-               VALUES ($1, $2, $3, $4, $5, 'other', true, $6)
-               ON CONFLICT (uri) WHERE uri <> '' DO NOTHING RETURNING id""",
-            new_id(),
-            activity.actor["id"],
-            target_id,
-            status_ids,
-            comment,
-            uri,
+        # Idempotent per uri; dropped (None) when the domain is blocked with reject_reports.
+        report = await moderation.create_report(
+            activity.actor["id"], target_id, status_ids, comment[:1000], "other", uri
         )
-        made += inserted is not None
+        made += report is not None
     return done(f"{made} report(s) for the moderators")
