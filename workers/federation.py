@@ -9,6 +9,7 @@ from typing import Any
 from federation import outbox
 from federation.delivery import deliver, requeue_due_deliveries
 from federation.inbox.dispatch import process_activity
+from node.observability import record_delivery
 
 log = logging.getLogger("pinhole.worker.federation")
 
@@ -20,6 +21,7 @@ async def process_inbox_activity(ctx: dict[str, Any], row_id: int) -> str:
 
 async def deliver_activity(ctx: dict[str, Any], delivery_id: int) -> str:
     result = await deliver(delivery_id)
+    await record_delivery(result.state)  # pinhole_deliveries_total{outcome}
     return f"{result.state}: {result.detail}"
 
 

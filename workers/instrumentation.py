@@ -8,9 +8,12 @@ from typing import Any
 
 from arq.worker import Function, func
 
-from node.observability import record_job
+from node.observability import observe, record_job
 
 JobFunction = Callable[..., Awaitable[Any]]
+
+# Jobs whose run time is also a metric of its own: job name -> (histogram, label).
+NAMED_TIMINGS = {"fan_out_post": ("pinhole_feed_fanout_seconds", "push")}
 
 
 def timed(function: JobFunction) -> Function:
@@ -27,6 +30,9 @@ def timed(function: JobFunction) -> Function:
             succeeded = True
             return result
         finally:
-            await record_job(name, wait, time.time() - started, succeeded)
+            elapsed = time.time() - started
+            await record_job(name, wait, elapsed, succeeded)
+            if name in NAMED_TIMINGS and succeeded:
+                await observe(NAMED_TIMINGS[name][0], elapsed, NAMED_TIMINGS[name][1])
 
     return func(run, name=name)
