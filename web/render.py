@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from node import notifications
 from node.sanitize import sanitize_html
 from node.settings import get_settings
 from web.csrf import BROWSER_COOKIE, expected_token, new_browser_id
+from web.presenters import media_item
 from web.sessions import current_session
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -77,6 +79,16 @@ def safe_content(value: str | None) -> Markup:
     return Markup(sanitize_html(value or ""))
 
 
+_LEADING_MENTIONS = re.compile(
+    r'^<p>(?:\s*<span class="h-card">\s*<a [^>]*>@<span>[^<]*</span></a>\s*</span>)+\s*'
+)
+
+
+def message_content(value: str | None) -> Markup:
+    """A direct message without the mentions that address it (the chat shows who it is with)."""
+    return Markup(_LEADING_MENTIONS.sub("<p>", sanitize_html(value or "")))
+
+
 def pluralize(count: int | None, singular: str, plural: str | None = None) -> str:
     return singular if count == 1 else (plural or singular + "s")
 
@@ -95,6 +107,8 @@ def _environment() -> Environment:
         iso_time=iso_time,
         compact=compact_count,
         safe_content=safe_content,
+        message_content=message_content,
+        media_items=lambda rows: [media_item(row) for row in rows],
         pluralize=pluralize,
         urlquote=lambda v: quote(str(v), safe=""),
     )
@@ -196,6 +210,14 @@ def wants_json(request: Request) -> bool:
     """Scripts ask for JSON; plain form posts get a redirect back to a page."""
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
+
+
+def wants_activity_json(request: Request) -> bool:
+    """A peer (or a Mastodon search) fetching a page URL for its ActivityStreams document."""
+    accept = request.headers.get("accept", "").lower()
+    return (
+        "application/activity+json" in accept or "application/ld+json" in accept
+    ) and "text/html" not in accept
 
 
 def json_response(data: dict[str, Any], status: int = 200) -> Response:

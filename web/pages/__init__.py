@@ -1,12 +1,13 @@
 """Page controllers of the web UI, one module per area; ROUTES lists them all."""
 
-from web.pages import auth, explore, feed, notifications, posts, profiles, settings
+from web.pages import auth, explore, feed, messages, notifications, posts, profiles, settings
 
 ROUTES = [
     *auth.ROUTES,
     *feed.ROUTES,
     *explore.ROUTES,
     *notifications.ROUTES,
+    *messages.ROUTES,
     *settings.ROUTES,
     *profiles.ROUTES,
     *posts.ROUTES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.response import Redirect
 
 from node import interactions, posts
 from node.cursors import Window
@@ -12,7 +13,14 @@ from node.post_views import PostView, hydrate, hydrate_one
 from web.forms import field, read_form
 from web.pages.profiles import handle_of
 from web.presenters import acct, card, og_meta, post_path
-from web.render import json_response, page, redirect, safe_next, wants_json
+from web.render import (
+    json_response,
+    page,
+    redirect,
+    safe_next,
+    wants_activity_json,
+    wants_json,
+)
 from web.sessions import current_session, require_session
 
 LIKES_SHOWN = 40
@@ -44,6 +52,9 @@ async def _view(request: Request, handle: str, raw_id: str) -> tuple[PostView, i
 @get("/{handle:str}/{post_id:str}")
 async def show(request: Request, handle: str, post_id: str) -> Response:
     view, viewer_id = await _view(request, handle, post_id)
+    if wants_activity_json(request) and view.post["local"] and view.post["uri"]:
+        # The same address serves peers: send them to the object document.
+        return Redirect(view.post["uri"], status_code=303)
     shown = view.reblog or view
     canonical = post_path(shown.account, shown.post["id"])
     if request.url.path != canonical:

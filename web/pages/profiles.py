@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from asyncpg import Record
 from litestar import Request, Response, get, post
+from litestar.response import Redirect
 
 from node import accounts, posts, social
 from node.cursors import Window
@@ -15,7 +16,7 @@ from node.post_views import hydrate
 from node.social import Relationship
 from web.forms import read_form
 from web.presenters import cards, profile_path
-from web.render import json_response, page, redirect, wants_json
+from web.render import json_response, page, redirect, wants_activity_json, wants_json
 from web.sessions import WebSession, current_session, require_session
 
 GRID_PAGE = 24
@@ -59,6 +60,9 @@ def _window(request: Request, limit: int) -> Window:
 @get("/{handle:str}")
 async def profile(request: Request, handle: str) -> Response:
     account = await account_for(handle)
+    if wants_activity_json(request) and account["domain"] == "" and account["uri"]:
+        # The same address serves peers: send them to the actor document.
+        return Redirect(account["uri"], status_code=303)
     session = await current_session(request)
     access = await profile_access(session, account)
     viewer_id = session.account_id if session else None

@@ -566,7 +566,125 @@
     refresh();
   }
 
-  function chat() {}
+  // ---- direct messages: live over the session's WebSocket, plain reloads without it --------
+  function chat() {
+    const root = document.querySelector("[data-chat]");
+    if (!root || !("WebSocket" in window)) return;
+    const conversationId = root.dataset.conversationId || "";
+    const form = root.querySelector("[data-chat-form]");
+    const typingLine = root.querySelector("[data-typing]");
+    let typingTimer = 0;
+    let lastTypingSent = 0;
+    let refreshing = null;
+
+    const scrollToEnd = () => {
+      const log = root.querySelector("[data-chat-log]");
+      if (log) log.scrollTop = log.scrollHeight;
+    };
+
+    // Fetch this page again and take what is new: messages, the list, the "Seen" line.
+    async function refresh() {
+      if (refreshing) return refreshing;
+      refreshing = (async () => {
+        const response = await fetch(location.pathname, {
+          headers: { Accept: "text/html" },
+          credentials: "same-origin",
+        });
+        if (!response.ok) return;
+        const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+        const list = root.querySelector("[data-conversation-list]");
+        const freshList = doc.querySelector("[data-conversation-list]");
+        if (freshList && list) list.replaceWith(document.importNode(freshList, true));
+        else if (freshList) location.reload();
+        const log = root.querySelector("[data-chat-log]");
+        const freshLog = doc.querySelector("[data-chat-log]");
+        if (!log || !freshLog) return;
+        for (const seen of log.querySelectorAll("[data-seen]")) seen.remove();
+        for (const item of freshLog.children) {
+          const id = item.dataset.messageId;
+          if (id && log.querySelector(`[data-message-id="${id}"]`)) continue;
+          if (!id && !item.hasAttribute("data-seen")) continue;
+          log.appendChild(document.importNode(item, true));
+        }
+        if (typingLine) typingLine.textContent = "";
+        scrollToEnd();
+      })();
+      try {
+        await refreshing;
+      } finally {
+        refreshing = null;
+      }
+    }
+
+    function connect(delay) {
+      const scheme = location.protocol === "https:" ? "wss" : "ws";
+      const socket = new WebSocket(`${scheme}://${location.host}/messages/live`);
+      socket.addEventListener("open", () => {
+        delay = 1000;
+        root.dataset.live = "1";
+      });
+      socket.addEventListener("message", (message) => {
+        let data;
+        try {
+          data = JSON.parse(message.data);
+        } catch (error) {
+          return;
+        }
+        let payload = {};
+        try {
+          payload = JSON.parse(data.payload);
+        } catch (error) {
+          payload = {};
+        }
+        const about = String(payload.conversation_id || payload.id || "");
+        if (data.event === "conversation") {
+          refresh();
+        } else if (data.event === "pinhole.typing" && about === conversationId && typingLine) {
+          typingLine.textContent = "Typing…";
+          clearTimeout(typingTimer);
+          typingTimer = setTimeout(() => (typingLine.textContent = ""), 4000);
+        } else if (data.event === "pinhole.read" && about === conversationId) {
+          refresh();
+        }
+      });
+      socket.addEventListener("close", () => {
+        delete root.dataset.live;
+        setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
+      });
+    }
+
+    if (form) {
+      const input = form.elements.text;
+      input.addEventListener("input", () => {
+        const now = Date.now();
+        if (now - lastTypingSent < 3000 || !input.value) return;
+        lastTypingSent = now;
+        fetch(`/messages/${conversationId}/typing`, {
+          method: "POST",
+          headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
+          credentials: "same-origin",
+        }).catch(() => {});
+      });
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        if (!input.value.trim()) return;
+        const button = form.querySelector('button[type="submit"]');
+        button.disabled = true;
+        try {
+          await postForm(form);
+          input.value = "";
+          await refresh();
+        } catch (error) {
+          form.submit();
+        } finally {
+          button.disabled = false;
+          input.focus();
+        }
+      });
+    }
+    scrollToEnd();
+    connect(1000);
+  }
 
   function enhance(root) {
     enhanceMedia(root);
