@@ -22,6 +22,7 @@ from node.api import oauth as oauth_api
 from node.api import reports as reports_api
 from node.api import statuses as statuses_api
 from node.api import timelines as timelines_api
+from node.api import timelines as timelines_api
 from node.api.middleware import RateLimiting, RequestObservation
 from node.errors import PinholeError, TooMany
 from node.jobs import close_jobs
@@ -88,6 +89,7 @@ def create_app() -> Litestar:
             *oauth_api.ROUTES,
             *accounts_api.ROUTES,
             *statuses_api.ROUTES,
+            *timelines_api.ROUTES,
             *timelines_api.ROUTES,
             *instance_api.ROUTES,
             *federation_routes,

@@ -1,0 +1,98 @@
+"""The home feed read: the Redis feed (pushed posts) merged with posts pulled from PostgreSQL
+(big authors always; every followed author below the oldest post Redis holds), filtered at
+read time, paginated by id; rebuilt from PostgreSQL when the Redis feed is missing."""
+
+from __future__ import annotations
+
+from node import accounts, db
+from node.post_views import PostView
+from timeline import pull, store
+from timeline.page import Page
+from timeline.views import views_from_rows
+
+REBUILD_SIZE = 400  # posts a rebuilt feed starts with; older pages are pulled
+MAX_ROUNDS = 4  # rounds of reading further when filters removed most of a page
+
+
+_QUERIES = {ascending: pull.page_query(ascending=ascending) for ascending in (False, True)}
+
+
+async def rebuild(account_id: int) -> int:
+    """Fill an account's feed from PostgreSQL; returns how many posts it got."""
+    await store.begin_rebuild(account_id)
+    rows = await db.fetch(pull.REBUILD, account_id, REBUILD_SIZE)
+    await store.finish_rebuild(account_id, [row["id"] for row in rows])
+    return len(rows)
+
+
+async def _mark_active(user_id: int, account_id: int) -> None:
+    """The owner read their feed: they count as active (pushes continue) for another period."""
+    await accounts.touch_user(user_id)
+    await store.keep_alive(account_id)
+
+
+async def home_page(account_id: int, page: Page, *, user_id: int | None = None) -> list[PostView]:
+    """One page of an account's home feed, newest first, ready to render.
+
+    `user_id` (the owner reading their own feed) keeps the owner counted as active.
+    """
+    ascending = page.ascending
+    lo = page.low
+    hi = page.max_id
+    per_source = page.limit * 2 + 8
+    window = await store.read(
+        account_id, lo=lo, hi=hi, count=per_source, ascending=ascending, touch=user_id is not None
+    )
+    if window.touch_due and user_id is not None:
+        await _mark_active(user_id, account_id)
+    if window.state != store.BUILT:
+        await rebuild(account_id)
+        window = await store.read(
+            account_id, lo=lo, hi=hi, count=per_source, ascending=ascending, touch=False
+        )
+    result: list[PostView] = []
+    query = _QUERIES[ascending]
+    for _ in range(MAX_ROUNDS):
+        ids = window.ids
+        # Redis holds every feed post from its floor up; below the floor, every followed
+        # author is pulled. When Redis returned a full batch, this round covers only down to
+        # (or up to) the last id it returned.
+        covered = ids[-1] if ids and not window.exhausted else None
+        floor = window.floor
+        if ascending:
+            below_floor = floor is None or lo is None or lo < floor
+        else:
+            below_floor = window.exhausted and (floor is None or lo is None or lo < floor)
+        fallback_hi = hi if floor is None else min(floor, hi if hi is not None else floor)
+        rows = await db.fetch(
+            query,
+            account_id,
+            ids,
+            lo or 0,
+            hi or pull.MAX_ID,
+            per_source,
+            below_floor,
+            lo or 0,
+            fallback_hi or pull.MAX_ID,
+            page.limit - len(result),
+        )
+        found = views_from_rows(rows, account_id)
+        if covered is not None:
+            found = [
+                v
+                for v in found
+                if (v.post["id"] <= covered if ascending else v.post["id"] >= covered)
+            ]
+        result.extend(found)
+        if covered is None or len(result) >= page.limit:
+            break
+        # Filters removed most of the batch: read on past what was covered.
+        if ascending:
+            lo = covered
+        else:
+            hi = covered
+        window = await store.read(
+            account_id, lo=lo, hi=hi, count=per_source, ascending=ascending, touch=False
+        )
+    result.sort(key=lambda v: v.post["id"], reverse=True)
+    return result[: page.limit] if not ascending else result[-page.limit :]

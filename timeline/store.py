@@ -1,0 +1,196 @@
+"""The Redis home feeds: one sorted set of post ids per account (score = id), capped, and never
+the only copy — a missing feed is rebuilt from PostgreSQL.
+
+Each feed holds a marker member (`~`) scored below every post: -1 when the feed is built,
+-2 while a rebuild is filling it. A feed without the marker (Redis lost, key deleted, or
+expired because its owner was inactive) is rebuilt when it is next read. Pushes only go into
+feeds that exist, so an inactive user's expired feed stays gone until they come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from node.redis import key, redis
+from node.settings import get_settings
+
+FEED_SIZE = 800  # posts kept per feed; older pages are read from PostgreSQL
+PUSH_CHUNK = 1000  # feeds per Lua call: long enough to amortise, short enough not to stall Redis
+MARKER = b"~"
+BUILT, BUILDING = -1.0, -2.0
+TOUCH_SECONDS = 3600  # last_active_at is written at most once an hour per user
+
+# KEYS: feeds. ARGV[1]: feed size; ARGV[2..]: post ids. Adds the posts to each feed that exists
+# and trims it to the newest `size` posts (rank 0 is the marker, kept). Returns feeds touched.
+_PUSH = """
+local size = tonumber(ARGV[1])
+local args = {}
+for i = 2, #ARGV do
+  args[#args + 1] = ARGV[i]
+  args[#args + 1] = ARGV[i]
+end
+local pushed = 0
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('ZADD', KEYS[i], unpack(args))
+    if redis.call('ZCARD', KEYS[i]) > size + 1 then
+      redis.call('ZREMRANGEBYRANK', KEYS[i], 1, -(size + 1))
+    end
+    pushed = pushed + 1
+  end
+end
+return pushed
+"""
+
+# KEYS[1]: a feed. ARGV[1]: feed size, ARGV[2]: ttl seconds; ARGV[3..]: post ids. Fills a feed
+# being rebuilt, marks it built and sets its expiry.
+_FILL = """
+local size = tonumber(ARGV[1])
+for i = 3, #ARGV, 500 do
+  local args = {}
+  for j = i, math.min(i + 499, #ARGV) do
+    args[#args + 1] = ARGV[j]
+    args[#args + 1] = ARGV[j]
+  end
+  redis.call('ZADD', KEYS[1], unpack(args))
+end
+redis.call('ZADD', KEYS[1], -1, '~')
+if redis.call('ZCARD', KEYS[1]) > size + 1 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(size + 1))
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+"""
+
+# KEYS: feeds. ARGV: post ids. Removes them wherever they are.
+_REMOVE = """
+for i = 1, #KEYS do
+  for j = 1, #ARGV, 500 do
+    redis.call('ZREM', KEYS[i], unpack(ARGV, j, math.min(j + 499, #ARGV)))
+  end
+end
+return #KEYS
+"""
+
+_scripts: dict[str, object] = {}
+
+
+def _script(source: str):
+    script = _scripts.get(source)
+    if script is None:
+        script = _scripts[source] = redis().register_script(source)
+    return script
+
+
+def home_key(account_id: int) -> str:
+    return key("feed", "home", account_id)
+
+
+def _touch_key(account_id: int) -> str:
+    return key("feed", "active", account_id)
+
+
+def feed_ttl() -> int:
+    """Seconds a feed lives without its owner reading it: a little under the inactivity limit,
+    so a feed is gone (and rebuilt on return) before pushes to its owner stop."""
+    return max(get_settings().feed_inactive_days * 86400 - TOUCH_SECONDS, TOUCH_SECONDS)
+
+
+async def push(post_ids: Sequence[int], account_ids: Iterable[int]) -> int:
+    """Add posts to the feeds of these accounts (those whose feed exists); returns how many."""
+    if not post_ids:
+        return 0
+    script = _script(_PUSH)
+    keys = [home_key(a) for a in account_ids]
+    args = [FEED_SIZE, *post_ids]
+    pushed = 0
+    for start in range(0, len(keys), PUSH_CHUNK):
+        pushed += await script(keys=keys[start : start + PUSH_CHUNK], args=args)
+    return pushed
+
+
+async def remove(post_ids: Sequence[int], account_ids: Iterable[int]) -> None:
+    if not post_ids:
+        return
+    script = _script(_REMOVE)
+    keys = [home_key(a) for a in account_ids]
+    for start in range(0, len(keys), PUSH_CHUNK):
+        await script(keys=keys[start : start + PUSH_CHUNK], args=list(post_ids))
+
+
+async def begin_rebuild(account_id: int) -> None:
+    """Mark the feed as being rebuilt, so pushes from now on land in it while it is filled."""
+    client = redis()
+    feed = home_key(account_id)
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.zadd(feed, {MARKER: BUILDING}, nx=True)
+        pipe.expire(feed, feed_ttl())
+        await pipe.execute()
+
+
+async def finish_rebuild(account_id: int, post_ids: Sequence[int]) -> None:
+    await _script(_FILL)(keys=[home_key(account_id)], args=[FEED_SIZE, feed_ttl(), *post_ids])
+
+
+async def feed_ids(account_id: int) -> list[int]:
+    """Every post id in a feed, newest first (for removals)."""
+    raw = await redis().zrevrangebyscore(home_key(account_id), "+inf", "(0")
+    return [int(m) for m in raw]
+
+
+async def lowest_id(account_id: int) -> int | None:
+    raw = await redis().zrangebyscore(home_key(account_id), "(0", "+inf", start=0, num=1)
+    return int(raw[0]) if raw else None
+
+
+async def keep_alive(account_id: int) -> None:
+    """The owner is active: their feed lives another full period."""
+    await redis().expire(home_key(account_id), feed_ttl())
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the feed holds in a window of ids, read in one round trip."""
+
+    state: float | None  # the marker's score: BUILT, BUILDING, or None when there is no feed
+    ids: list[int]  # post ids in the window, in the order asked, exact bounds applied
+    exhausted: bool  # the feed has no more ids in the window than these
+    floor: int | None  # the lowest post id in the feed
+    touch_due: bool  # the owner's hourly activity stamp is due
+
+
+async def read(
+    account_id: int, *, lo: int | None, hi: int | None, count: int, ascending: bool, touch: bool
+) -> Window:
+    """Up to `count` ids strictly between lo and hi (newest first, or oldest first)."""
+    feed = home_key(account_id)
+    # Scores are doubles: ids above 2**53 share a score with up to 15 neighbours, so the bounds
+    # are inclusive here, a few more ids are asked for, and the exact bounds are applied below.
+    slack = 16
+    low = str(lo) if lo is not None else "(0"
+    high = str(hi) if hi is not None else "+inf"
+    client = redis()
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.zscore(feed, MARKER)
+        if ascending:
+            pipe.zrangebyscore(feed, low, high, start=0, num=count + slack)
+        else:
+            pipe.zrevrangebyscore(feed, high, low, start=0, num=count + slack)
+        pipe.zrangebyscore(feed, "(0", "+inf", start=0, num=1)
+        if touch:
+            pipe.set(_touch_key(account_id), b"1", nx=True, ex=TOUCH_SECONDS)
+        results = await pipe.execute()
+    state, raw, lowest = results[0], results[1], results[2]
+    ids = [int(m) for m in raw]
+    if lo is not None:
+        ids = [i for i in ids if i > lo]
+    if hi is not None:
+        ids = [i for i in ids if i < hi]
+    return Window(
+        state=state,
+        ids=ids[:count],
+        exhausted=len(raw) < count + slack,
+        floor=int(lowest[0]) if lowest else None,
+        touch_due=bool(results[3]) if touch else False,
+    )
