@@ -1,6 +1,16 @@
 """Page controllers of the web UI, one module per area; ROUTES lists them all."""
 
-from web.pages import auth, explore, feed, messages, notifications, posts, profiles, settings
+from web.pages import (
+    auth,
+    explore,
+    feed,
+    messages,
+    notifications,
+    posts,
+    profiles,
+    search,
+    settings,
+)
 
 ROUTES = [
     *auth.ROUTES,
@@ -8,6 +18,7 @@ ROUTES = [
     *explore.ROUTES,
     *notifications.ROUTES,
     *messages.ROUTES,
+    *search.ROUTES,
     *settings.ROUTES,
     *profiles.ROUTES,
     *posts.ROUTES,
