@@ -218,6 +218,7 @@ async def create_local_user(
         if "users_email" in str(exc):
             raise Invalid("email", "has already been taken") from None
         raise Invalid("username", "has already been taken") from None
+    await emit("account.created", account_id)
     return NewUser(user_id=user_id, account_id=account_id, confirmation_token=token)
 
 

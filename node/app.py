@@ -13,14 +13,18 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.static_files import create_static_files_router
 
 from federation.routes import ROUTES as federation_routes
-from node import db
+from node import db, push, streaming
 from node.api import accounts as accounts_api
 from node.api import admin as admin_api
+from node.api import conversations as conversations_api
 from node.api import health as health_api
 from node.api import instance as instance_api
+from node.api import notifications as notifications_api
 from node.api import oauth as oauth_api
+from node.api import push as push_api
 from node.api import reports as reports_api
 from node.api import statuses as statuses_api
+from node.api import streaming as streaming_api
 from node.api import timelines as timelines_api
 from node.api import timelines as timelines_api
 from node.api.middleware import RateLimiting, RequestObservation
@@ -75,9 +79,11 @@ async def live() -> dict[str, str]:
 @asynccontextmanager
 async def lifespan(_: Litestar) -> AsyncIterator[None]:
     await db.open_pool()
+    await push.ensure_vapid_keys()  # the first process to start makes the node's VAPID keys
     try:
         yield
     finally:
+        await streaming.close_hub()
         await close_jobs()
         await close_redis()
         await db.close_pool()
@@ -92,6 +98,10 @@ def create_app() -> Litestar:
             *timelines_api.ROUTES,
             *timelines_api.ROUTES,
             *instance_api.ROUTES,
+            *notifications_api.ROUTES,
+            *conversations_api.ROUTES,
+            *streaming_api.ROUTES,
+            *push_api.ROUTES,
             *federation_routes,
             *health_api.ROUTES,
             *reports_api.ROUTES,

@@ -85,6 +85,8 @@ async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> No
             log_config=None,  # logs go through node.observability's handler
             proxy_headers=True,
             server_header=False,
+            # Streaming responses never end by themselves: a stop waits this long for them.
+            timeout_graceful_shutdown=5,
         )
     )
     worker_task = asyncio.create_task(worker.async_run()) if worker else None

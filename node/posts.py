@@ -17,6 +17,7 @@ from asyncpg import Record
 from node import db
 from node.accounts import get_account
 from node.captions import MentionRef, find_references, normalize_tag, render_caption
+from node.conversations import ensure_may_message
 from node.cursors import Window
 from node.errors import Forbidden, Invalid, NotFound, TooMany
 from node.events import emit
@@ -224,6 +225,8 @@ async def _create(author_id: int, draft: Draft) -> int:
         raise Invalid("status", "can't be blank without media")
     if draft.visibility not in VISIBILITIES:
         raise Invalid("visibility", f"must be one of {', '.join(VISIBILITIES)}")
+    if draft.visibility == "direct":
+        await ensure_may_message(author_id, text)  # no messages across a block, either way
     author = await get_account(author_id)
     parent = await _reply_target(author_id, draft.in_reply_to_id)
     content, hashtags, mentioned = await _render(author_id, text)

@@ -15,6 +15,7 @@ from node.jobs import redis_settings
 from node.settings import get_settings
 from workers import federation
 from workers import feeds
+from workers import notifications as realtime
 from workers.instrumentation import timed
 from workers.maintenance import CRON_JOBS
 
@@ -52,7 +53,7 @@ async def send_confirmation_email(ctx: dict[str, Any], user_id: int) -> None:
     )
 
 
-FUNCTIONS = [send_confirmation_email, *feeds.FUNCTIONS, *federation.FUNCTIONS]
+FUNCTIONS = [send_confirmation_email, *feeds.FUNCTIONS, *federation.FUNCTIONS, *realtime.FUNCTIONS]
 
 
 async def _startup(ctx: dict[str, Any]) -> None:

@@ -10,6 +10,9 @@ from urllib.parse import quote
 
 from asyncpg import Record
 
+from node import push
+from node.conversations import ConversationView
+from node.notifications import GroupPage, NotificationView
 from node.post_views import PostView
 from node.posts import Version
 from node.settings import get_settings
@@ -239,7 +242,7 @@ def application(app: Any, *, with_secret: bool) -> dict[str, Any]:
         "scopes": sorted(app.scopes),
         "redirect_uri": "\n".join(app.redirect_uris),
         "redirect_uris": app.redirect_uris,
-        "vapid_key": app.vapid_key,
+        "vapid_key": app.vapid_key or push.known_vapid_public_key(),
     }
     if with_secret:
         entity["client_id"] = app.client_id
@@ -381,3 +384,71 @@ def status_edit(version: Version, author: Record) -> dict[str, Any]:
 
 def status_source(post: Record) -> dict[str, Any]:
     return {"id": str(post["id"]), "text": post["text"], "spoiler_text": post["spoiler_text"]}
+
+def notification(view: NotificationView) -> dict[str, Any]:
+    row = view.row
+    entity: dict[str, Any] = {
+        "id": str(row["id"]),
+        "type": row["type"],
+        "group_key": row["group_key"],
+        "created_at": iso(row["created_at"]),
+        "account": account(view.account),
+    }
+    if view.status is not None:
+        entity["status"] = status(view.status)
+    if view.report is not None and view.report_target is not None:
+        entity["report"] = report(view.report, view.report_target)
+    return entity
+
+
+def grouped_notifications(page: GroupPage) -> dict[str, Any]:
+    """/api/v2/notifications (Mastodon 4.3): groups, with their accounts and statuses once."""
+    groups = []
+    for group in page.groups:
+        entity: dict[str, Any] = {
+            "group_key": group.group_key,
+            "notifications_count": group.notifications_count,
+            "type": group.type,
+            "most_recent_notification_id": str(group.most_recent_notification_id),
+            "page_min_id": str(group.page_min_id),
+            "page_max_id": str(group.page_max_id),
+            "latest_page_notification_at": iso(group.latest_at),
+            "sample_account_ids": [str(a) for a in group.sample_account_ids if a in page.accounts],
+        }
+        if group.post_id is not None:
+            entity["status_id"] = str(group.post_id)
+        reported = page.reports.get(group.report_id) if group.report_id is not None else None
+        if reported is not None and reported["target_account_id"] in page.accounts:
+            entity["report"] = report(reported, page.accounts[reported["target_account_id"]])
+        groups.append(entity)
+    return {
+        "accounts": [account(a) for a in page.accounts.values()],
+        "statuses": [status(v) for v in page.statuses.values()],
+        "notification_groups": groups,
+    }
+
+
+def conversation(view: ConversationView) -> dict[str, Any]:
+    """A Conversation, plus `request` (ours): it waits among the owner's message requests."""
+    return {
+        "id": str(view.row["id"]),
+        "unread": view.row["unread"],
+        "accounts": [account(a) for a in view.accounts],
+        "last_status": status(view.last_status) if view.last_status is not None else None,
+        "request": view.row["request"],
+    }
+
+
+def push_subscription(row: Record, server_key: str) -> dict[str, Any]:
+    alerts = row["alerts"]
+    if isinstance(alerts, str):
+        alerts = json.loads(alerts)
+    return {
+        "id": str(row["id"]),
+        "endpoint": row["endpoint"],
+        "standard": True,
+        "alerts": alerts,
+        "policy": row["policy"],
+        "server_key": server_key,
+    }
+

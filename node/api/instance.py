@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import get
 
-from node import db, moderation, registration
+from node import db, moderation, push, registration
 from node.api import entities
 from node.settings import get_settings
 
@@ -94,7 +94,11 @@ async def instance_v1() -> dict[str, Any]:
         "registrations": mode in ("open", "approval"),
         "approval_required": mode == "approval",
         "invites_enabled": mode == "invite",
-        "configuration": {"accounts": {"max_featured_tags": 10}, **_configuration()},
+        "configuration": {
+            "accounts": {"max_featured_tags": 10},
+            "vapid": {"public_key": await push.vapid_public_key()},
+            **_configuration(),
+        },
         "contact_account": None,
         "rules": await _rules(),
     }
@@ -119,6 +123,7 @@ async def instance_v2() -> dict[str, Any]:
             "urls": {"streaming": f"{'wss' if settings.https else 'ws'}://{settings.domain}"},
             "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
             "translation": {"enabled": False},
+            "vapid": {"public_key": await push.vapid_public_key()},
             **_configuration(),
         },
         "registrations": {
