@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -31,7 +32,9 @@ def _run(command: Command) -> Callable[[argparse.Namespace], None]:
             from node import db
             from node.errors import PinholeError
 
-            await db.migrate()
+            # Piccolo reports on stdout; keep stdout for the command's own output (CSV…).
+            with contextlib.redirect_stdout(sys.stderr):
+                await db.migrate()
             await db.open_pool(min_size=1, max_size=2)
             try:
                 await command(args)
