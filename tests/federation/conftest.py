@@ -28,3 +28,10 @@ def remote_actor(peer: FakePeer):
         return PeerActor.create(peer, username or f"remote{next(_names)}", **extra)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_peer_log(request: pytest.FixtureRequest) -> None:
+    """Each test sees only the deliveries made during it."""
+    if "peer" in request.fixturenames:
+        request.getfixturevalue("peer").received.clear()

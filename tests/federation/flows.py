@@ -42,7 +42,7 @@ async def follow_remote(user, actor: PeerActor, peer: FakePeer) -> str:
         return next(
             (
                 d
-                for d in peer.deliveries("Follow")
+                for d in reversed(peer.deliveries("Follow"))
                 if d["actor"].endswith(f"/users/{user.username}") and d["object"] == actor.uri
             ),
             None,
