@@ -12,21 +12,27 @@ from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.static_files import create_static_files_router
 
+from federation import actors as federation_actors
+from federation import remote_posts
 from federation.routes import ROUTES as federation_routes
-from node import db, push, streaming
+from node import db, push, search, streaming
 from node.api import accounts as accounts_api
 from node.api import admin as admin_api
 from node.api import conversations as conversations_api
+from node.api import directory as directory_api
 from node.api import health as health_api
 from node.api import instance as instance_api
 from node.api import notifications as notifications_api
 from node.api import oauth as oauth_api
 from node.api import push as push_api
 from node.api import reports as reports_api
+from node.api import search as search_api
 from node.api import statuses as statuses_api
 from node.api import streaming as streaming_api
+from node.api import suggestions as suggestions_api
+from node.api import tags as tags_api
 from node.api import timelines as timelines_api
-from node.api import timelines as timelines_api
+from node.api import trends as trends_api
 from node.api.middleware import RateLimiting, RequestObservation
 from node.errors import PinholeError, TooMany
 from node.jobs import close_jobs
@@ -90,11 +96,24 @@ async def lifespan(_: Litestar) -> AsyncIterator[None]:
 
 
 def create_app() -> Litestar:
+    # Search's resolve=true reaches other servers through federation (node/ cannot import it).
+    search.use_remote_lookups(
+        search.RemoteLookups(
+            account_by_acct=federation_actors.resolve_account,
+            account_by_url=federation_actors.get_actor,
+            post_by_url=remote_posts.resolve_post,
+        )
+    )
     return Litestar(
         route_handlers=[
             *oauth_api.ROUTES,
             *accounts_api.ROUTES,
             *statuses_api.ROUTES,
+            *search_api.ROUTES,
+            *tags_api.ROUTES,
+            *trends_api.ROUTES,
+            *suggestions_api.ROUTES,
+            *directory_api.ROUTES,
             *timelines_api.ROUTES,
             *timelines_api.ROUTES,
             *instance_api.ROUTES,

@@ -328,6 +328,27 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
         "Sign-in and token requests per IP address.",
     ),
     (
+        "trends_enabled",
+        "PINHOLE_TRENDS_ENABLED",
+        "bool",
+        True,
+        "Compute trending hashtags and posts (the explore page and `/api/v1/trends/*`).",
+    ),
+    (
+        "trends_include_remote",
+        "PINHOLE_TRENDS_INCLUDE_REMOTE",
+        "bool",
+        True,
+        "Let posts and hashtag uses from other servers trend here (off: local only).",
+    ),
+    (
+        "trends_require_review",
+        "PINHOLE_TRENDS_REQUIRE_REVIEW",
+        "bool",
+        False,
+        "Show only hashtags and posts a moderator approved in trends (off: all but rejected).",
+    ),
+    (
         "rate_limit_inbox",
         "PINHOLE_RATE_LIMIT_INBOX",
         "rate",
@@ -397,6 +418,9 @@ class Settings:
     rate_limit_sign_up: tuple[int, int] = (5, 1800)
     rate_limit_sign_in: tuple[int, int] = (25, 300)
     rate_limit_inbox: tuple[int, int] = (3000, 300)
+    trends_enabled: bool = True
+    trends_include_remote: bool = True
+    trends_require_review: bool = False
 
     @property
     def scheme(self) -> str:

@@ -458,10 +458,13 @@ async def test_blocked_user_sees_nothing_of_the_blocker(make_user):
     bobs = await publish(bob, status="hello?")
     assert (await alice.get(f"/api/v1/statuses/{bobs['id']}")).status_code == 404
     assert (await alice.get(f"/api/v1/statuses/{post['id']}/favourited_by")).json() == []
-    # Mentioning the blocker links nothing and grants nothing.
-    dm = await publish(bob, status="@alice please", visibility="direct")
-    assert dm["mentions"] == []
-    assert (await alice.get(f"/api/v1/statuses/{dm['id']}")).status_code == 404
+    # Mentioning the blocker in a post links nothing; a direct message to them is refused.
+    mention = await publish(bob, status="@alice please", visibility="unlisted")
+    assert mention["mentions"] == [] and "h-card" not in mention["content"]
+    refused = await bob.post(
+        "/api/v1/statuses", json={"status": "@alice please", "visibility": "direct"}
+    )
+    assert refused.status_code == 403
 
 
 async def test_posts_of_suspended_accounts_disappear(make_user, http):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -12,11 +13,14 @@ from asyncpg import Record
 
 from node import push
 from node.conversations import ConversationView
+from node.featured_tags import FeaturedTag
 from node.notifications import GroupPage, NotificationView
 from node.post_views import PostView
 from node.posts import Version
 from node.settings import get_settings
 from node.social import Relationship
+from node.suggestions import Suggestion
+from node.trends import ReviewedTag, TagView
 
 DEFAULT_AVATAR = "/static/avatar.png"
 DEFAULT_HEADER = "/static/header.png"
@@ -452,3 +456,63 @@ def push_subscription(row: Record, server_key: str) -> dict[str, Any]:
         "server_key": server_key,
     }
 
+
+def hashtag(view: TagView) -> dict[str, Any]:
+    """A Tag with its usage history (newest day first) and, for a signed-in viewer, whether
+    they follow (and feature) it."""
+    row = view.tag
+    entity: dict[str, Any] = {
+        "name": row.get("display_name") or row["name"],
+        "url": f"{get_settings().base_url}/tags/{quote(row['name'])}",
+        "history": [
+            {
+                "day": str(calendar.timegm(day.day.timetuple())),
+                "uses": str(day.uses),
+                "accounts": str(day.accounts),
+            }
+            for day in view.history
+        ],
+    }
+    if row.get("id") is not None:
+        entity["id"] = str(row["id"])
+    if view.following is not None:
+        entity["following"] = view.following
+    if view.featuring is not None:
+        entity["featuring"] = view.featuring
+    return entity
+
+
+def admin_tag(reviewed: ReviewedTag) -> dict[str, Any]:
+    """An Admin::Tag: the Tag plus its review state."""
+    row = reviewed.view.tag
+    return {
+        **hashtag(reviewed.view),
+        "id": str(row["id"]),
+        "trendable": row["trendable"] and row["reviewed_at"] is not None,
+        "usable": row["usable"],
+        "requires_review": row["reviewed_at"] is None and reviewed.trending,
+        "listable": row["usable"],
+    }
+
+
+def featured_tag(featured: FeaturedTag) -> dict[str, Any]:
+    base = get_settings().base_url
+    name = featured.tag["display_name"] or featured.tag["name"]
+    return {
+        "id": str(featured.id),
+        "name": name,
+        "url": f"{base}/@{featured.account['username']}/tagged/{quote(featured.tag['name'])}",
+        "statuses_count": str(featured.statuses_count),
+        "last_status_at": featured.last_status_at.date().isoformat()
+        if featured.last_status_at
+        else None,
+    }
+
+
+def suggestion(found: Suggestion) -> dict[str, Any]:
+    """A v2 Suggestion: `sources` as Mastodon names them, `source` its older summary."""
+    return {
+        "source": "past_interactions" if "friends_of_friends" in found.sources else "global",
+        "sources": found.sources,
+        "account": account(found.account),
+    }
