@@ -13,9 +13,9 @@ from arq.worker import Worker
 from node import db
 from node.jobs import redis_settings
 from node.settings import get_settings
-from workers import federation
-from workers import feeds
+from workers import federation, feeds
 from workers import notifications as realtime
+from workers import trends as trends_jobs
 from workers.instrumentation import timed
 from workers.maintenance import CRON_JOBS
 
@@ -70,7 +70,7 @@ def build_worker(*, own_pool: bool, handle_signals: bool) -> Worker:
     """A worker; `own_pool` when it runs alone (not beside the web server in one process)."""
     return Worker(
         functions=[timed(function) for function in FUNCTIONS],
-        cron_jobs=CRON_JOBS,
+        cron_jobs=[*CRON_JOBS, *trends_jobs.CRON_JOBS],
         redis_settings=redis_settings(),
         queue_name=get_settings().queue_name,
         on_startup=_startup,
