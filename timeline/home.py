@@ -10,7 +10,7 @@ from timeline import pull, store
 from timeline.page import Page
 from timeline.views import views_from_rows
 
-REBUILD_SIZE = 400  # posts a rebuilt feed starts with; older pages are pulled
+REBUILD_SIZE = 200  # posts a rebuilt feed starts with; older pages are pulled
 MAX_ROUNDS = 4  # rounds of reading further when filters removed most of a page
 
 
