@@ -529,6 +529,8 @@ def markdown_table() -> str:
     """The configuration table of the README, written from SETTINGS_TABLE."""
     lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for _, var, _, default, description in SETTINGS_TABLE:
+        if isinstance(default, tuple):  # a rate limit: (count, seconds)
+            default = f"{default[0]}/{default[1]}s"
         shown = "" if default in (None, "") else f"`{default}`"
         lines.append(f"| `{var}` | {shown} | {description} |")
     return "\n".join(lines)

@@ -82,4 +82,6 @@ def build_worker(*, own_pool: bool, handle_signals: bool) -> Worker:
         job_timeout=600,
         max_tries=5,
         poll_delay=0.05,
+        # Refreshes `<queue>:health-check` in Redis: the container health check reads it.
+        health_check_interval=30,
     )
