@@ -21,6 +21,7 @@ LIMITS = {
     "PINHOLE_RATE_LIMIT_FEEDS": "3/1h",
     "PINHOLE_RATE_LIMIT_SIGN_UP": "3/1h",
     "PINHOLE_RATE_LIMIT_SIGN_IN": "1000/1h",
+    "PINHOLE_RATE_LIMIT_INBOX": "2/1h",
 }
 
 
@@ -169,3 +170,24 @@ async def test_anonymous_calls_are_limited_per_address(pair):
         assert (await c.get("/api/v1/instance")).status_code == 200
         # Health checks are never limited.
         assert (await a.get("/health/live")).status_code == 200
+
+
+async def test_inbox_deliveries_are_limited_per_remote_domain(pair):
+    await pair.forget_limits()
+
+    def signed_by(domain: str) -> dict[str, str]:
+        return {
+            "Content-Type": "application/activity+json",
+            "Signature": f'keyId="https://{domain}/users/x#main-key",algorithm="rsa-sha256",'
+            'headers="(request-target) host date digest",signature="AAAA"',
+        }
+
+    async with client(pair.first) as a, client(pair.second) as b:
+        for http in (a, b):
+            response = await http.post("/inbox", content=b"{}", headers=signed_by("spam.example"))
+            assert response.status_code != 429
+        refused = await a.post("/inbox", content=b"{}", headers=signed_by("spam.example"))
+        assert refused.status_code == 429
+        assert "Retry-After" in refused.headers
+        other = await b.post("/inbox", content=b"{}", headers=signed_by("calm.example"))
+        assert other.status_code != 429
