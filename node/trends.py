@@ -93,12 +93,14 @@ async def usage_history(
                 UNION ALL
                 SELECT pt.tag_id, $3::date, count(*)::int, count(DISTINCT p.account_id)::int
                 FROM post_tags pt JOIN posts p ON p.id = pt.post_id
-                WHERE pt.tag_id = ANY($1::bigint[]) AND pt.post_id >= $4 AND {_COUNTED_USE}
+                WHERE pt.tag_id = ANY($1::bigint[]) AND pt.post_id >= $4
+                  AND p.created_at >= $5 AND {_COUNTED_USE}
                 GROUP BY pt.tag_id""",
             tag_ids,
             first,
             today,
             first_id_at(_midnight(today)),
+            _midnight(today),
         )
         for row in rows:
             counts[row["tag_id"]][row["day"]] = DayUsage(row["day"], row["uses"], row["accounts"])
@@ -391,7 +393,8 @@ async def explore_post_ids(
     viewer_id: int | None, *, limit: int, offset: int = 0, local_only: bool = False
 ) -> list[int]:
     """The explore grid: trending posts with photos or videos first, then the newest public
-    photo posts of discoverable accounts (so a young node's grid is not empty)."""
+    photo posts of discoverable accounts (so a young node's grid is not empty); posts staff
+    rejected from trends are in neither part."""
     include_remote = get_settings().trends_include_remote and not local_only
     since = first_id_at(datetime.now(UTC) - timedelta(days=EXPLORE_RECENT_DAYS))
     rows = await db.fetch(
@@ -407,8 +410,10 @@ async def explore_post_ids(
                   AND a.discoverable AND a.silenced_at IS NULL
                   AND EXISTS (SELECT 1 FROM media_attachments m WHERE m.post_id = p.id)
                   AND p.id NOT IN (SELECT id FROM trending)
+                  AND NOT EXISTS (SELECT 1 FROM post_trend_reviews rr
+                                  WHERE rr.post_id = p.id AND NOT rr.trendable)
                   AND {visible_to("p", "$1")} AND {_not_muted("p", "$1")}
-                ORDER BY p.id DESC LIMIT $2 + $3
+                ORDER BY p.id DESC LIMIT $2::int + $3::int
             ), grid AS (
                 SELECT id, 0 AS part, score FROM trending
                 UNION ALL
