@@ -67,13 +67,11 @@ async def runtime_setting(name: str) -> str:
     """The value in force: an admin's choice if one was made, else the environment's."""
     if name not in RUNTIME_SETTINGS:
         raise Invalid("setting", f"must be one of {', '.join(RUNTIME_SETTINGS)}")
-    value = await db.fetchval("SELECT value FROM instance_settings WHERE key = $1", name)
-    if value is not None:
-        return value
     settings = get_settings()
     if name == "registration_mode" and not settings.registrations_open:
-        return "closed"
-    return getattr(settings, name)
+        return "closed"  # the environment's off switch wins over any run-time choice
+    value = await db.fetchval("SELECT value FROM instance_settings WHERE key = $1", name)
+    return value if value is not None else getattr(settings, name)
 
 
 async def change_setting(name: str, value: str, actor_account_id: int | None = None) -> None:
