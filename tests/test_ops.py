@@ -8,13 +8,15 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from media.storage import storage_from_settings
 from node import cleanup, db, moderation
 from node.errors import Forbidden
 from node.ids import new_id
 from node.observability import JsonFormatter, RequestIdFilter, request_id_var
 from node.settings import get_settings
-from tests.rig import wait_until
+from tests.rig import NodeProcess, wait_until
 from tests.test_admin import sign_up
 from workers import maintenance
 
@@ -94,6 +96,41 @@ def test_json_log_lines_carry_the_request_id():
     assert line["status"] == 200
     assert line["level"] == "info"
     assert line["logger"] == "pinhole.access"
+
+
+async def test_json_logs_and_a_metrics_token_on_a_node_that_asks_for_them(services):
+    process = NodeProcess.configure(
+        database_url=await services.create_database(),
+        redis_url=services.redis_url,
+        extra_env={"PINHOLE_LOG_JSON": "true", "PINHOLE_METRICS_TOKEN": "s3cret"},
+    )
+    process.start()
+    try:
+        async with httpx.AsyncClient(base_url=process.url, timeout=30) as http:
+            answered = await http.get("/api/v1/instance", headers={"X-Request-Id": "trace-42"})
+            assert answered.status_code == 200
+            assert (await http.get("/metrics")).status_code == 401
+            scraped = await http.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+            assert scraped.status_code == 200
+            assert "pinhole_http_request_duration_seconds" in scraped.text
+
+        def access_line() -> dict | None:
+            for raw in process.log().splitlines():
+                if raw.startswith("{") and '"trace-42"' in raw:
+                    return json.loads(raw)
+            return None
+
+        async def logged() -> dict | None:
+            return access_line()
+
+        line = await wait_until(logged, timeout=5)
+        assert line["logger"] == "pinhole.access"
+        assert line["path"] == "/api/v1/instance"
+        assert line["status"] == 200
+        assert line["route"] == "/api/v1/instance"
+        assert isinstance(line["duration_ms"], float)
+    finally:
+        process.stop()
 
 
 # ---------------------------------------------------------------- housekeeping
