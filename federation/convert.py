@@ -273,7 +273,7 @@ def _renditions(row: Record) -> dict[str, Any]:
     return renditions or {}
 
 
-def _media_url(rendition: dict[str, Any]) -> str:
+def _rendition_url(rendition: dict[str, Any]) -> str:
     return f"{get_settings().public_media_url}/{rendition['key']}"
 
 
@@ -288,7 +288,7 @@ def attachment_document(row: Record) -> dict[str, Any]:
         # Too big for Pixelfed: send the large rendition (JPEG for the widest support).
         chosen = renditions.get("large_jpeg") or renditions.get("large") or chosen
         width, height = chosen.get("width"), chosen.get("height")
-    url = _media_url(chosen) if chosen.get("key") else row["remote_url"]
+    url = _rendition_url(chosen) if chosen.get("key") else row["remote_url"]
     media_type = chosen.get("mime") or chosen.get("content_type") or row["mime_type"]
     if not media_type:
         media_type = _media_type_for(url or "")
@@ -480,7 +480,7 @@ def _media_kind(as_type: str, mime: str) -> str:
     return {"Image": "image", "Video": "video", "Audio": "audio"}.get(as_type, "unknown")
 
 
-def _media_url(value: Any, prefer: str = "") -> tuple[str, str]:
+def _link_url(value: Any, prefer: str = "") -> tuple[str, str]:
     """(url, mediaType) of an attachment's `url`: a string, a Link, or a list of Links."""
     links = as_list(value)
     for link in links:
@@ -504,7 +504,7 @@ def media_from_attachment(item: Any) -> RemoteMedia | None:
     kind = type_of(item)
     if kind in ("PropertyValue", "Link", "Hashtag", "Mention") and not item.get("mediaType"):
         return None
-    url, link_type = _media_url(item.get("url") if "url" in item else item.get("href"))
+    url, link_type = _link_url(item.get("url") if "url" in item else item.get("href"))
     if not url or not host_of(url):
         return None
     mime = str(item.get("mediaType") or link_type or "")
@@ -550,7 +550,7 @@ def post_from_object(obj: dict[str, Any], followers_url: str) -> RemotePost:
     content = sanitize_html(content)
     media = [m for m in (media_from_attachment(a) for a in as_list(obj.get("attachment"))) if m]
     if kind == "Video" and not media:
-        url, mime = _media_url(obj.get("url"), prefer="video/")
+        url, mime = _link_url(obj.get("url"), prefer="video/")
         if url and mime.startswith("video/"):
             media.append(RemoteMedia(type="video", url=url, mime_type=mime[:64]))
     hashtags, mentions = [], []

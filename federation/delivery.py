@@ -159,9 +159,9 @@ async def record_success(domain: str) -> None:
 
 async def _finish(delivery_id: int, state: str, status: int | None, error: str) -> None:
     await db.execute(
-        """UPDATE deliveries SET state = $2, last_status = $3, last_error = $4,
+        """UPDATE deliveries SET state = $2::varchar, last_status = $3, last_error = $4,
                attempts = attempts + 1, next_attempt_at = NULL,
-               delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
+               delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() END
            WHERE id = $1""",
         delivery_id,
         state,

@@ -3,11 +3,16 @@ remote actors the way a client does."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import count
+from typing import Any
+
+import asyncpg
+import httpx
 
 from node import db
 from tests.federation.peers import FakePeer, PeerActor
-from tests.rig import wait_until
+from tests.rig import NodeProcess, wait_until
 
 _ids = count(1)
 
@@ -66,3 +71,113 @@ async def follow_remote(user, actor: PeerActor, peer: FakePeer) -> str:
 
     await wait_until(following)
     return account["id"]
+
+
+# --- several real nodes -----------------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    """A user of one node, with an API client signed in as them."""
+
+    node: NodeProcess
+    username: str
+    account_id: str
+    client: httpx.AsyncClient
+
+    @property
+    def acct(self) -> str:
+        return f"{self.username}@{self.node.domain}"
+
+    @property
+    def uri(self) -> str:
+        return f"{self.node.url}/users/{self.username}"
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.get(path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.post(path, **kwargs)
+
+
+async def join(node: NodeProcess, username: str, *, locked: bool = False) -> Member:
+    """Sign up on a node the way an app does, and sign in."""
+    async with httpx.AsyncClient(base_url=node.url, timeout=30) as anonymous:
+        app = (
+            await anonymous.post(
+                "/api/v1/apps",
+                data={
+                    "client_name": "federation tests",
+                    "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                    "scopes": "read write follow push admin:read admin:write",
+                },
+            )
+        ).json()
+        app_token = (
+            await anonymous.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": app["client_id"],
+                    "client_secret": app["client_secret"],
+                    "scope": "read write follow push admin:read admin:write",
+                },
+            )
+        ).json()["access_token"]
+        signed_up = await anonymous.post(
+            "/api/v1/accounts",
+            headers={"Authorization": f"Bearer {app_token}"},
+            json={
+                "username": username,
+                "email": f"{username}@example.com",
+                "password": "correct horse battery",
+                "agreement": True,
+                "locale": "en",
+            },
+        )
+        assert signed_up.status_code == 200, signed_up.text
+    client = httpx.AsyncClient(
+        base_url=node.url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {signed_up.json()['access_token']}"},
+    )
+    me = (await client.get("/api/v1/accounts/verify_credentials")).json()
+    if locked:
+        await client.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+    return Member(node, username, me["id"], client)
+
+
+async def find(member: Member, other: Member) -> str:
+    """The id, on member's node, of another node's user (found by WebFinger)."""
+    response = await member.get("/api/v1/federation/resolve", params={"q": other.acct})
+    assert response.status_code == 200, response.text
+    return response.json()["accounts"][0]["id"]
+
+
+async def relationship(member: Member, account_id: str) -> dict[str, Any]:
+    response = await member.get("/api/v1/accounts/relationships", params={"id[]": account_id})
+    return response.json()[0]
+
+
+async def follow_across(follower: Member, target: Member) -> str:
+    """follower follows target on another node and waits until the follow is in place."""
+    target_id = await find(follower, target)
+    response = await follower.post(f"/api/v1/accounts/{target_id}/follow")
+    assert response.status_code == 200, response.text
+
+    async def following():
+        return (await relationship(follower, target_id))["following"]
+
+    await wait_until(following, 15)
+    return target_id
+
+
+async def local_id(pool: asyncpg.Pool, uri: str, wait: float = 15.0) -> int:
+    """The id of the post with this uri in a node's database, once it arrived there."""
+
+    async def arrived():
+        return await pool.fetchval(
+            "SELECT id FROM posts WHERE uri = $1 AND deleted_at IS NULL", uri
+        )
+
+    return await wait_until(arrived, wait)
