@@ -75,9 +75,11 @@ async def new_page(browser: Browser, node) -> AsyncIterator[Callable[..., Awaita
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on(
             "console",
-            lambda message: errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None,
+            lambda message: (
+                errors.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
         )
         return page
 
@@ -112,3 +114,13 @@ async def sign_in(page: Page, login: str, password: str = "correct horse battery
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(lambda url: "/auth/sign_in" not in url)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" and report.failed and "node" in item.fixturenames:
+        # The node's log is where a failed page or job says why.
+        node = item.funcargs["node"]
+        report.sections.append(("node log", node.log()))
+    return report

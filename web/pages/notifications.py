@@ -51,11 +51,18 @@ async def notifications_page(request: Request) -> Response:
     last_read = seen["notifications"]["last_read_id"] if "notifications" in seen else 0
     items = []
     for item in await notifications.views(rows, session.account_id):
+        phrase = PHRASES.get(item.row["type"], "")
+        if (
+            item.row["type"] == "mention"
+            and item.status is not None
+            and item.status.post["in_reply_to_account_id"] == session.account_id
+        ):
+            phrase = "commented:"
         items.append(
             {
                 "view": item,
                 "type": item.row["type"],
-                "phrase": PHRASES.get(item.row["type"], ""),
+                "phrase": phrase,
                 "card": card(item.status) if item.status else None,
                 "unread": item.row["id"] > last_read,
                 "period": _period(item.row["created_at"]),

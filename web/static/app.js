@@ -182,8 +182,8 @@
   }
 
   // ---- likes (button and double-tap) ------------------------------------------------------
-  async function postForm(form, extraHeaders) {
-    const response = await fetch(form.action, {
+  async function postForm(form, url, extraHeaders) {
+    const response = await fetch(url || form.action, {
       method: "POST",
       body: new FormData(form),
       headers: Object.assign(
@@ -206,12 +206,11 @@
     const { form, button, liked } = likeState(post);
     if (!form || liked === wantLiked || form.dataset.busy) return;
     form.dataset.busy = "1";
-    const path = post.dataset.postPath;
-    form.action = `${path}/${wantLiked ? "like" : "unlike"}`;
+    const url = `${post.dataset.postPath}/${wantLiked ? "like" : "unlike"}`;
     // Optimistic: show the new state at once, put it back if the server says no.
     setLiked(post, wantLiked, null);
     try {
-      const result = await postForm(form);
+      const result = await postForm(form, url);
       setLiked(post, result.liked, result.count);
     } catch (error) {
       setLiked(post, liked, null);
@@ -568,7 +567,7 @@
 
   // ---- direct messages: live over the session's WebSocket, plain reloads without it --------
   function chat() {
-    const root = document.querySelector("[data-chat]");
+    const root = document.querySelector("[data-chat-live]");
     if (!root || !("WebSocket" in window)) return;
     const conversationId = root.dataset.conversationId || "";
     const form = root.querySelector("[data-chat-form]");
@@ -576,6 +575,8 @@
     let typingTimer = 0;
     let lastTypingSent = 0;
     let refreshing = null;
+    let live = null;
+    window.addEventListener("pagehide", () => live && live.close());
 
     const scrollToEnd = () => {
       const log = root.querySelector("[data-chat-log]");
@@ -592,10 +593,9 @@
         });
         if (!response.ok) return;
         const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-        const list = root.querySelector("[data-conversation-list]");
-        const freshList = doc.querySelector("[data-conversation-list]");
+        const list = root.querySelector(".conversation-list");
+        const freshList = doc.querySelector(".conversation-list");
         if (freshList && list) list.replaceWith(document.importNode(freshList, true));
-        else if (freshList) location.reload();
         const log = root.querySelector("[data-chat-log]");
         const freshLog = doc.querySelector("[data-chat-log]");
         if (!log || !freshLog) return;
@@ -623,6 +623,7 @@
         delay = 1000;
         root.dataset.live = "1";
       });
+      live = socket;
       socket.addEventListener("message", (message) => {
         let data;
         try {
