@@ -34,4 +34,7 @@ def remote_actor(peer: FakePeer):
 def fresh_peer_log(request: pytest.FixtureRequest) -> None:
     """Each test sees only the deliveries made during it."""
     if "peer" in request.fixturenames:
-        request.getfixturevalue("peer").received.clear()
+        peer = request.getfixturevalue("peer")
+        peer.received.clear()
+        peer.answers.clear()
+        peer.inbox_status = 202

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -43,6 +44,7 @@ class Received:
     headers: dict[str, str]
     body: dict[str, Any]
     raw: bytes
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -54,6 +56,8 @@ class FakePeer:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     inbox_status: int = 202
+    # Answers for the next deliveries, in order: (status, headers); then inbox_status.
+    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     server: uvicorn.Server | None = None
     task: asyncio.Task | None = None
 
@@ -81,7 +85,8 @@ class FakePeer:
                 peer.received.append(
                     Received(path, dict(request.headers), json.loads(body or b"{}"), body)
                 )
-                return Response(b"", status_code=peer.inbox_status)
+                status, headers = peer.answers.pop(0) if peer.answers else (peer.inbox_status, {})
+                return Response(b"", status_code=status, headers=headers)
             if path == "/.well-known/webfinger":
                 resource = unquote(request.query_params.get("resource", ""))
                 username = resource.removeprefix("acct:").split("@")[0]
