@@ -12,7 +12,7 @@ from node import db, streaming
 from node.captions import find_references
 from node.cursors import Window
 from node.errors import Forbidden, NotFound
-from node.ids import SEQUENCE_BITS, id_time_ms
+from node.ids import SEQUENCE_BITS, id_time_ms, new_id
 from node.post_views import PostView, hydrate
 
 # Direct posts of the same people still waiting to be recorded are looked for this far back.
@@ -115,7 +115,8 @@ async def _record(post: Record, participants: list[int], locals_: list[Record]) 
         row = await db.fetchrow(
             """INSERT INTO conversations (id, account_id, participant_ids, last_post_id,
                                           last_read_post_id, unread, request)
-               VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN $4 END, NOT $5, $6)
+               VALUES ($1, $2, $3, $4::bigint, CASE WHEN $5::boolean THEN $4::bigint END,
+                       NOT $5::boolean, $6)
                ON CONFLICT (account_id, participant_ids) DO UPDATE SET
                    last_post_id = greatest(conversations.last_post_id, EXCLUDED.last_post_id),
                    unread = NOT $5,
@@ -124,7 +125,7 @@ async def _record(post: Record, participants: list[int], locals_: list[Record]) 
                    request = conversations.request AND NOT $5,
                    updated_at = now()
                RETURNING id, request""",
-            post["id"],
+            new_id(),
             owner_id,
             [p for p in participants if p != owner_id],
             post["id"],

@@ -66,9 +66,11 @@ def _new_key_pair() -> tuple[str, str]:
 
 async def ensure_vapid_keys() -> tuple[str, str]:
     """The node's VAPID key pair (private PEM, public base64url): made and stored in the
-    database by the first process that asks, so every web process and worker uses the same."""
+    database by the first process that asks, so every web process and worker uses the same.
+    Read each time (one small row), so no process can hold a key the others do not."""
     global _keys
-    if _keys is None:
+    row = await db.fetchrow("SELECT private_key_pem, public_key FROM push_vapid_keys")
+    if row is None:
         private_pem, public_key = _new_key_pair()
         await db.execute(
             """INSERT INTO push_vapid_keys (id, private_key_pem, public_key) VALUES (1, $1, $2)
@@ -77,7 +79,7 @@ async def ensure_vapid_keys() -> tuple[str, str]:
             public_key,
         )
         row = await db.fetchrow("SELECT private_key_pem, public_key FROM push_vapid_keys")
-        _keys = (row["private_key_pem"], row["public_key"])
+    _keys = (row["private_key_pem"], row["public_key"])
     return _keys
 
 
@@ -86,7 +88,8 @@ async def vapid_public_key() -> str:
 
 
 def known_vapid_public_key() -> str:
-    """The public key once this process has read it (at start), for synchronous renderers."""
+    """The public key as this process last read it (at start at the latest), for renderers
+    that cannot wait on the database."""
     return _keys[1] if _keys else ""
 
 

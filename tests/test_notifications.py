@@ -171,7 +171,9 @@ async def test_filters_and_pagination(make_user):
     first_page = await ana.get("/api/v1/notifications", params={"limit": 2})
     assert [n["id"] for n in first_page.json()] == [n["id"] for n in everything[:2]]
     assert 'rel="next"' in first_page.headers["link"]
-    older = await ana.get("/api/v1/notifications", params={"limit": 2, "max_id": everything[1]["id"]})
+    older = await ana.get(
+        "/api/v1/notifications", params={"limit": 2, "max_id": everything[1]["id"]}
+    )
     assert [n["id"] for n in older.json()] == [n["id"] for n in everything[2:4]]
     newer = await ana.get("/api/v1/notifications", params={"min_id": everything[2]["id"]})
     assert [n["id"] for n in newer.json()] == [n["id"] for n in everything[:2]]
@@ -219,7 +221,9 @@ async def test_grouped_notifications_gather_likes_of_one_post(make_user):
     assert [a["username"] for a in who] == ["fan3", "fan2", "fan1", "fan0"]
     paged = (await ana.get("/api/v2/notifications", params={"limit": 1})).json()
     assert [g["group_key"] for g in paged["notification_groups"]] == [mention["group_key"]]
-    ungrouped = (await ana.get("/api/v2/notifications", params={"grouped_types[]": "follow"})).json()
+    ungrouped = (
+        await ana.get("/api/v2/notifications", params={"grouped_types[]": "follow"})
+    ).json()
     assert len(ungrouped["notification_groups"]) == 6
     assert (await ana.get("/api/v2/notifications/unread_count")).json() == {"count": 3}
     gone = await ana.post(f"/api/v2/notifications/{likes['group_key']}/dismiss")
