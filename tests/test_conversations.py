@@ -31,8 +31,8 @@ async def _direct_stream(node, user):
         yield ws
 
 
-async def _next(ws, timeout: float = 10.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+async def _next(ws) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), 10))
 
 
 async def _nothing_more(ws) -> None:

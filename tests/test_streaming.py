@@ -42,8 +42,8 @@ async def _subscribe(ws, stream: str, **extra: str) -> None:
     await _barrier(ws)
 
 
-async def _next(ws, timeout: float = 10.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+async def _next(ws) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), 10))
 
 
 async def _nothing_more(ws) -> None:
@@ -133,24 +133,26 @@ async def test_blocked_and_muted_authors_are_filtered_out_per_viewer(node, make_
     dan = await make_user("dan")
     await ana.post(f"/api/v1/accounts/{bea.account_id}/block")
     await ana.post(f"/api/v1/accounts/{dan.account_id}/mute")
-    async with _socket(node.url, ana.token, stream="public") as ana_ws:
-        async with _socket(node.url, cem.token, stream="public") as cem_ws:
-            await _barrier(ana_ws)
-            await _barrier(cem_ws)
-            await _post(bea, "from bea")
-            await _post(dan, "from dan")
-            await _post(cem, "from cem")
-            to_cem = [json.loads((await _next(cem_ws))["payload"]) for _ in range(3)]
-            assert sorted(p["account"]["username"] for p in to_cem) == ["bea", "cem", "dan"]
-            to_ana = json.loads((await _next(ana_ws))["payload"])
-            assert to_ana["account"]["username"] == "cem"
-            await _nothing_more(ana_ws)
-            # A block made while connected applies at once.
-            await ana.post(f"/api/v1/accounts/{cem.account_id}/block")
-            await asyncio.sleep(0.5)
-            await _post(cem, "after the block")
-            await _next(cem_ws)
-            await _nothing_more(ana_ws)
+    async with (
+        _socket(node.url, ana.token, stream="public") as ana_ws,
+        _socket(node.url, cem.token, stream="public") as cem_ws,
+    ):
+        await _barrier(ana_ws)
+        await _barrier(cem_ws)
+        await _post(bea, "from bea")
+        await _post(dan, "from dan")
+        await _post(cem, "from cem")
+        to_cem = [json.loads((await _next(cem_ws))["payload"]) for _ in range(3)]
+        assert sorted(p["account"]["username"] for p in to_cem) == ["bea", "cem", "dan"]
+        to_ana = json.loads((await _next(ana_ws))["payload"])
+        assert to_ana["account"]["username"] == "cem"
+        await _nothing_more(ana_ws)
+        # A block made while connected applies at once.
+        await ana.post(f"/api/v1/accounts/{cem.account_id}/block")
+        await asyncio.sleep(0.5)
+        await _post(cem, "after the block")
+        await _next(cem_ws)
+        await _nothing_more(ana_ws)
 
 
 async def test_subscribing_twice_delivers_once_and_a_reconnect_starts_fresh(node, make_user):
