@@ -16,7 +16,7 @@ from node.post_views import hydrate
 
 log = logging.getLogger("pinhole.realtime")
 
-PUSH_RETRY_SECONDS = (15, 60, 300, 900)  # then the message is given up
+PUSH_RETRY_SECONDS = (5, 30, 300, 1800)  # then the message is given up
 
 
 async def _deliver(notification_ids: list[int]) -> None:
