@@ -3,12 +3,14 @@ and users made through the real API."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from itertools import count
 
+import asyncpg
 import httpx
 import pytest
 
@@ -50,9 +52,18 @@ async def _truncate_everything() -> None:
         """SELECT tablename FROM pg_tables
            WHERE schemaname = 'public' AND tablename <> 'migration'"""
     )
-    if tables:
-        names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-        await db.execute(f"TRUNCATE {names} CASCADE")
+    if not tables:
+        return
+    names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+    # The node's worker may be mid-job (a cron job at start): a deadlock here is retried.
+    for attempt in range(5):
+        try:
+            await db.execute(f"TRUNCATE {names} CASCADE")
+            return
+        except asyncpg.exceptions.DeadlockDetectedError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
 
 
 async def _clear_redis(prefix: str) -> None:
