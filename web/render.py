@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -15,7 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from node import notifications
 from node.sanitize import sanitize_html
@@ -40,6 +42,9 @@ def _asset_version() -> str:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
+
+
+ASSET_VERSION = _asset_version()
 
 
 def time_ago(value: datetime | None) -> str:
@@ -74,9 +79,45 @@ def compact_count(value: int | None) -> str:
     return f"{n / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
 
 
+@lru_cache(maxsize=8192)
+def _sanitized(value: str) -> str:
+    # Pure and slow-ish (an HTML parse): a page shows the same posts to many readers.
+    return sanitize_html(value)
+
+
 def safe_content(value: str | None) -> Markup:
     """Stored HTML (post content, bios) through the whitelist sanitiser, then trusted."""
-    return Markup(sanitize_html(value or ""))
+    return Markup(_sanitized(value or ""))
+
+
+# Small pieces every card repeats, as plain functions: much cheaper than Jinja macros.
+
+
+def icon(name: str, label: str = "") -> Markup:
+    labelled = f'role="img" aria-label="{escape(label)}"' if label else 'aria-hidden="true"'
+    return Markup(
+        f'<svg class="icon icon-{escape(name)}" {labelled} focusable="false">'
+        f'<use href="/static/icons.svg?v={ASSET_VERSION}#i-{escape(name)}"></use></svg>'
+    )
+
+
+def account_acct(account: Any) -> str:
+    return account["username"] + (f"@{account['domain']}" if account["domain"] else "")
+
+
+def profile_url(account: Any) -> str:
+    return "/@" + account_acct(account)
+
+
+def avatar_url(account: Any) -> str:
+    return account["avatar_url"] or DEFAULT_AVATAR
+
+
+def avatar(account: Any, size: int = 32, cls: str = "") -> Markup:
+    return Markup(
+        f'<img class="avatar {escape(cls)}" src="{escape(avatar_url(account))}" alt="" '
+        f'width="{int(size)}" height="{int(size)}" loading="lazy" decoding="async">'
+    )
 
 
 _LEADING_MENTIONS = re.compile(
@@ -112,9 +153,28 @@ def _environment() -> Environment:
         pluralize=pluralize,
         urlquote=lambda v: quote(str(v), safe=""),
     )
-    env.globals["asset_version"] = _asset_version()
-    # The macros, importable from every template (and its blocks) as `ui`.
-    env.globals["ui"] = env.get_template("partials/macros.html").module
+    env.globals["asset_version"] = ASSET_VERSION
+    env.globals.update(
+        icon=icon,
+        acct=account_acct,
+        profile_url=profile_url,
+        avatar_url=avatar_url,
+        avatar=avatar,
+    )
+    # The helpers and macros, reachable from every template (and its blocks) as `ui`.
+    macros = env.get_template("partials/macros.html").module
+    env.globals["ui"] = SimpleNamespace(
+        icon=icon,
+        acct=account_acct,
+        profile_url=profile_url,
+        avatar_url=avatar_url,
+        avatar=avatar,
+        nav_item=macros.nav_item,
+        csrf_field=macros.csrf_field,
+        field_error=macros.field_error,
+        described=macros.described,
+        account_row=macros.account_row,
+    )
     return env
 
 
