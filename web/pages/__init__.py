@@ -1,6 +1,7 @@
 """Page controllers of the web UI, one module per area; ROUTES lists them all."""
 
 from web.pages import (
+    admin,
     auth,
     explore,
     feed,
@@ -20,6 +21,7 @@ ROUTES = [
     *messages.ROUTES,
     *search.ROUTES,
     *settings.ROUTES,
+    *admin.ROUTES,
     *profiles.ROUTES,
     *posts.ROUTES,
 ]
