@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from litestar import Request, Response, get
 
+from node import trends
 from node.captions import normalize_tag
 from node.errors import NotFound
 from node.ids import parse_id
+from node.post_views import hydrate
 from timeline import public as public_timeline
 from timeline.page import Page
 from web.presenters import cards
@@ -14,6 +16,8 @@ from web.render import page
 from web.sessions import current_session
 
 GRID_PAGE = 30
+TRENDING_TAGS = 12
+MAX_OFFSET = 600
 
 
 def _page(request: Request) -> Page:
@@ -26,18 +30,22 @@ def _next_max_id(views: list) -> int | None:
 
 @get("/explore")
 async def explore(request: Request) -> Response:
+    """Trending photos and videos first, then the newest public ones (offset pages)."""
     session = await current_session(request)
     viewer_id = session.account_id if session else None
-    views = await public_timeline.public_page(
-        viewer_id, _page(request), public_timeline.Scope(only_media=True)
-    )
+    raw_offset = request.query_params.get("offset", "0")
+    offset = min(int(raw_offset), MAX_OFFSET) if raw_offset.isdigit() else 0
+    ids = await trends.explore_post_ids(viewer_id, limit=GRID_PAGE, offset=offset)
+    tags = await trends.trending_tags(viewer_id, limit=TRENDING_TAGS) if offset == 0 else []
     return await page(
         request,
         "explore.html",
         title="Explore",
-        grid=cards(views),
-        next_max_id=_next_max_id(views),
-        trending=[],
+        grid=cards(await hydrate(ids, viewer_id)),
+        next_offset=offset + GRID_PAGE if len(ids) == GRID_PAGE else None,
+        trending=[
+            {"name": t.tag["name"], "uses": sum(day.uses for day in t.history)} for t in tags
+        ],
     )
 
 
