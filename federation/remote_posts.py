@@ -8,6 +8,7 @@ already-rendered remote posts lives here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -29,6 +30,7 @@ log = logging.getLogger("pinhole.federation.posts")
 COUNTED = ("public", "unlisted", "private")
 COUNTED_REPLIES = ("public", "unlisted")
 MAX_PARENT_DEPTH = 3  # how far up a thread we fetch unknown parents of an incoming reply
+MAX_FETCHED_MENTIONS = 20  # unknown people named in a direct message fetched when it arrives
 
 
 class PostRejected(ValueError):
@@ -74,6 +76,13 @@ async def _mentioned_accounts(post: RemotePost) -> list[int]:
     uris = list(dict.fromkeys(post.mention_uris + [u for u in post.addressed if is_local_uri(u)]))
     if not uris:
         return []
+    if post.visibility == "direct":
+        # The people a direct message names are its conversation: fetch those not known yet,
+        # or a reply from here would leave them out.
+        for uri in post.mention_uris[:MAX_FETCHED_MENTIONS]:
+            if not is_local_uri(uri):
+                with contextlib.suppress(ActorUnavailable, FetchError):
+                    await get_actor(uri)
     rows = await db.fetch(
         "SELECT id FROM accounts WHERE uri = ANY($1::text[]) AND suspended_at IS NULL", uris
     )
