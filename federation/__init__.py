@@ -1,1 +1,1 @@
-"""federation"""
+"""ActivityPub: signatures, discovery, conversion, inbox and delivery."""

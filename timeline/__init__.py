@@ -1,1 +1,1 @@
-"""timeline"""
+"""Timelines: feed fan-out, feed reads and the other timelines."""

@@ -1,1 +1,1 @@
-"""web"""
+"""The web UI: Jinja pages, sessions, forms and static assets."""

@@ -1,1 +1,1 @@
-"""workers"""
+"""The arq worker and its jobs."""

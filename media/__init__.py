@@ -1,0 +1,1 @@
+"""Media: upload checks, image and video processing, storage backends."""
