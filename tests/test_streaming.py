@@ -10,7 +10,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.rig import NodeProcess
+from node.redis import key, redis
+from tests.rig import NodeProcess, wait_until
 
 QUIET_SECONDS = 0.8  # how long a test waits to be sure an event does not come
 
@@ -199,6 +200,29 @@ async def test_server_sent_events(node, make_user):
         data = await asyncio.wait_for(anext(lines), 10)
         assert event == "event: notification"
         assert json.loads(data.removeprefix("data: "))["type"] == "favourite"
+        assert await _listeners(f"timeline:{ana.account_id}") == 1
+    # The stream ended: the node's hub let go of the channel.
+    await wait_until(lambda: _no_listeners(f"timeline:{ana.account_id}"))
+
+
+async def _listeners(channel: str) -> int:
+    """Subscribers of a channel in Redis (each web process's hub counts once)."""
+    [(_, count)] = await redis().pubsub_numsub(key(channel))
+    return count
+
+
+async def _no_listeners(channel: str) -> bool:
+    return await _listeners(channel) == 0
+
+
+async def test_a_closed_socket_releases_its_channels(node, make_user):
+    ana = await make_user("ana")
+    async with _socket(node.url, ana.token, stream="user") as ws:
+        await _subscribe(ws, "hashtag", tag="dogs")
+        assert await _listeners(f"timeline:{ana.account_id}") == 1
+        assert await _listeners("timeline:hashtag:dogs") == 1
+    await wait_until(lambda: _no_listeners("timeline:hashtag:dogs"))
+    await wait_until(lambda: _no_listeners(f"timeline:{ana.account_id}"))
 
 
 async def test_a_client_on_another_web_process_gets_the_event(node, services, make_user):
