@@ -332,27 +332,40 @@ async def test_favourites_from_two_users_are_counted_exactly(make_user):
     assert missing.status_code == 404
 
 
-async def test_concurrent_favourites_are_all_counted(make_user):
+async def test_concurrent_favourites_are_all_counted(make_user, node):
     alice = await make_user("alice")
     status = await publish(alice, status="Popular")
     fans = await asyncio.gather(*(make_user(f"fan{n}") for n in range(20)))
     path = f"/api/v1/statuses/{status['id']}"
-    responses = await asyncio.gather(*(fan.post(f"{path}/favourite") for fan in fans))
-    assert all(r.status_code == 200 for r in responses)
-    assert (await alice.get(path)).json()["favourites_count"] == 20
-    # The same people again, twice each, at once: nothing changes.
-    await asyncio.gather(*(fan.post(f"{path}/favourite") for fan in fans for _ in range(2)))
-    assert (await alice.get(path)).json()["favourites_count"] == 20
-    assert (
-        await db.fetchval("SELECT count(*) FROM favourites WHERE post_id = $1", int(status["id"]))
-        == 20
-    )
-    # Half take theirs back while the others like it again.
-    await asyncio.gather(
-        *(fan.post(f"{path}/unfavourite") for fan in fans[:10]),
-        *(fan.post(f"{path}/favourite") for fan in fans[10:]),
-    )
-    assert (await alice.get(path)).json()["favourites_count"] == 10
+    # One connection per request: a kept-alive connection left idle while twenty accounts
+    # are made can be closed by the server just as it is reused.
+    clients = [
+        httpx.AsyncClient(
+            base_url=node.url,
+            timeout=60,
+            headers={"Authorization": f"Bearer {fan.token}"},
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
+        for fan in fans
+    ]
+    try:
+        responses = await asyncio.gather(*(c.post(f"{path}/favourite") for c in clients))
+        assert all(r.status_code == 200 for r in responses)
+        assert (await alice.get(path)).json()["favourites_count"] == 20
+        # The same people again, twice each, at once: nothing changes.
+        await asyncio.gather(*(c.post(f"{path}/favourite") for c in clients for _ in range(2)))
+        assert (await alice.get(path)).json()["favourites_count"] == 20
+        favourites = "SELECT count(*) FROM favourites WHERE post_id = $1"
+        assert await db.fetchval(favourites, int(status["id"])) == 20
+        # Half take theirs back while the others like it again.
+        await asyncio.gather(
+            *(c.post(f"{path}/unfavourite") for c in clients[:10]),
+            *(c.post(f"{path}/favourite") for c in clients[10:]),
+        )
+        assert (await alice.get(path)).json()["favourites_count"] == 10
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 async def test_boosts_count_and_show_who_boosted(make_user):
