@@ -11,6 +11,8 @@ import html
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from node.settings import get_settings
+
 # tag -> attributes it may keep
 ALLOWED_TAGS: dict[str, frozenset[str]] = {
     "p": frozenset(),
@@ -55,6 +57,11 @@ def _safe_href(value: str) -> str | None:
     return value if value.startswith("/") and not value.startswith("//") else None
 
 
+def _is_this_node(url: str) -> bool:
+    """Links to this node's own pages open in place; other sites' in a new tab."""
+    return url.startswith(get_settings().base_url + "/")
+
+
 class _Sanitiser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -80,7 +87,7 @@ class _Sanitiser(HTMLParser):
                 value = _safe_href(value)
                 if value is None:
                     continue
-                external = not value.startswith("/")
+                external = not value.startswith("/") and not _is_this_node(value)
             elif name == "class":
                 value = " ".join(c for c in value.split() if c in ALLOWED_CLASSES)
                 if not value:

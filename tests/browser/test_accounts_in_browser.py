@@ -123,3 +123,31 @@ async def test_private_profile_hides_posts_until_the_request_is_approved(new_pag
     await visitor.goto("/@fern")
     await visitor.get_by_role("button", name="Following, press to unfollow").wait_for()
     assert await visitor.get_by_role("heading", name="This account is private").count() == 0
+
+
+async def test_keyboard_reaches_everything_with_a_visible_focus_in_both_themes(new_page) -> None:
+    page = await new_page(DESKTOP, dark=True)
+    await sign_up(page, "hugo")
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert await skip.evaluate("element => element === document.activeElement")
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "main"
+    # Tab order walks the main navigation; the focused link shows an outline.
+    await page.goto("/@hugo")
+    for _ in range(3):
+        await page.keyboard.press("Tab")
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(0, 0, 0)"  # the dark theme follows the system setting
+    await screenshot(page, "profile-dark-desktop")
+    # Every form control has a label.
+    for path in ("/settings/profile", "/settings/privacy", "/settings/password", "/search"):
+        await page.goto(path)
+        unlabelled = await page.evaluate(
+            """[...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
+                 .filter(el => !el.labels.length && !el.getAttribute('aria-label'))
+                 .map(el => el.name)"""
+        )
+        assert unlabelled == [], (path, unlabelled)

@@ -3,6 +3,7 @@
 from web.pages import (
     admin,
     auth,
+    compose,
     explore,
     feed,
     messages,
@@ -16,6 +17,7 @@ from web.pages import (
 ROUTES = [
     *auth.ROUTES,
     *feed.ROUTES,
+    *compose.ROUTES,
     *explore.ROUTES,
     *notifications.ROUTES,
     *messages.ROUTES,

@@ -390,6 +390,7 @@
     const template = document.getElementById("tile-template");
     const submit = form.querySelector('button[type="submit"]');
     const notice = form.querySelector("[data-compose-notice]");
+    if (!input) return; // no uploads on this node: the caption form needs no script
     const maxItems = Number(form.dataset.maxItems || 20);
     const uploadUrl = form.dataset.uploadUrl;
     const submitLabel = submit.textContent;

@@ -1,0 +1,44 @@
+"""Composing in a real browser: caption with live count, content warning, visibility; the post
+then shows on its page, the profile grid and its hashtag page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_up
+
+pytestmark = pytest.mark.browser
+
+
+async def test_caption_post_shows_on_its_page_profile_and_hashtag(new_page) -> None:
+    page = await new_page(PHONE)
+    await sign_up(page, "ines")
+    await page.goto("/compose")
+    caption = page.get_by_label("Caption")
+    await caption.fill("Harbour at dawn #bluehour")
+    await page.get_by_text("25 / 2,200").wait_for()
+    await page.get_by_label("Everyone", exact=True).check()
+    await screenshot(page, "compose-phone")
+    await page.get_by_role("button", name="Share").click()
+    await page.wait_for_url("**/@ines/*")
+    await page.get_by_text("Shared.").wait_for()
+    await page.locator(".thread").get_by_text("Harbour at dawn").wait_for()
+
+    await page.locator(".thread").get_by_role("link", name="#bluehour").click()
+    await page.wait_for_url("**/tags/bluehour")
+    await page.get_by_role("heading", name="#bluehour").wait_for()
+    await page.get_by_role("link", name="Post by @ines: Harbour at dawn #bluehour").wait_for()
+
+    desktop = await new_page(DESKTOP)
+    await desktop.goto("/@ines")
+    await desktop.get_by_role("link", name="Post by @ines: Harbour at dawn #bluehour").wait_for()
+    assert await desktop.get_by_text("1 post", exact=True).count() == 1
+
+
+async def test_an_empty_post_is_refused_with_a_message(new_page) -> None:
+    page = await new_page(DESKTOP)
+    await sign_up(page, "jon")
+    await page.goto("/compose")
+    await page.get_by_role("button", name="Share").click()
+    await page.get_by_role("alert").wait_for()
+    assert "blank" in await page.get_by_role("alert").inner_text()
