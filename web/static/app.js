@@ -143,7 +143,8 @@
     const current = () => Math.round(track.scrollLeft / Math.max(track.clientWidth, 1));
     const go = (index) => {
       const target = Math.max(0, Math.min(items.length - 1, index));
-      track.scrollTo({ left: target * track.clientWidth, behavior: "smooth" });
+      const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+      track.scrollTo({ left: target * track.clientWidth, behavior: still ? "auto" : "smooth" });
     };
     const update = () => {
       const index = current();
