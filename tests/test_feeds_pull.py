@@ -152,4 +152,8 @@ async def test_pulled_posts_are_filtered_at_read_time(pull_node, on_pull_node) -
     assert await home_ids(alice) == []
     assert (await alice.post(f"/api/v1/accounts/{star.account_id}/unmute")).status_code == 200
     assert (await alice.post(f"/api/v1/accounts/{star.account_id}/unfollow")).status_code == 200
-    assert await home_ids(alice) == []
+
+    async def gone() -> bool:
+        return await home_ids(alice) == []
+
+    await wait_until(gone)

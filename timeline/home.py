@@ -39,7 +39,10 @@ async def home_page(account_id: int, page: Page, *, user_id: int | None = None) 
     ascending = page.ascending
     lo = page.low
     hi = page.max_id
+    # Redis may hold posts the filters remove (mutes, blocks…), so it is asked for more; a pulled
+    # author's posts are hidden all together or not at all, so a page and a margin suffice.
     per_source = page.limit * 2 + 8
+    per_author = page.limit + 8
     window = await store.read(
         account_id, lo=lo, hi=hi, count=per_source, ascending=ascending, touch=user_id is not None
     )
@@ -70,7 +73,7 @@ async def home_page(account_id: int, page: Page, *, user_id: int | None = None) 
             ids,
             lo or 0,
             hi or pull.MAX_ID,
-            per_source,
+            per_author,
             below_floor,
             lo or 0,
             fallback_hi or pull.MAX_ID,

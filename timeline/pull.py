@@ -132,7 +132,7 @@ PULLED_FOLLOWED = """(SELECT f.target_account_id AS aid, f.show_reblogs
 
 def page_query(*, ascending: bool) -> str:
     """One home page from its candidates: $1 viewer, $2 ids from Redis, ($3, $4) the window,
-    $5 rows per source, $6 whether Redis lacks the older part ($7, $8) of the window (then
+    $5 rows per pulled author, $6 whether Redis lacks the older part ($7, $8) of the window (then
     every followed author is pulled there), $9 page size. Returns the page, hydrated."""
     order = "ASC" if ascending else "DESC"
     return f"""WITH {HIDDEN},
