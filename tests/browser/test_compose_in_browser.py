@@ -71,3 +71,71 @@ async def test_search_finds_people_tags_and_posts(new_page, make_user) -> None:
         "link", name="Post by @mira: Lighthouse keeper diaries #lighthouse"
     ).wait_for()
     await screenshot(page, "search-phone")
+
+
+def _jpeg(path, colour: tuple[int, int, int], size: tuple[int, int] = (1200, 1500)) -> str:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, colour)
+    ImageDraw.Draw(image).ellipse([300, 400, 900, 1000], fill=(250, 240, 210))
+    image.save(path, "JPEG", quality=85)
+    return str(path)
+
+
+async def test_album_upload_with_alt_text_reaches_feed_and_grid(
+    new_page, make_user, tmp_path
+) -> None:
+    await make_user("olga")
+    reader = await make_user("pia")
+    olga_id = (await reader.get("/api/v1/accounts/lookup", params={"acct": "olga"})).json()["id"]
+    await reader.post(f"/api/v1/accounts/{olga_id}/follow")
+    photos = [
+        _jpeg(tmp_path / "one.jpg", (200, 90, 60)),
+        _jpeg(tmp_path / "two.jpg", (40, 120, 180)),
+    ]
+
+    page = await new_page(PHONE)
+    await sign_in_as(page, "olga")
+    await page.goto("/compose")
+    # Slow the uploads down a little so the progress bars can be seen.
+    await page.route(
+        "**/compose/media",
+        lambda route: route.continue_() if route.request.method != "POST" else _slowly(route),
+    )
+    await page.get_by_label("Add photos and videos").set_input_files(photos)
+    tiles = page.locator(".tile")
+    await tiles.nth(1).wait_for()
+    await page.locator(".tile progress").first.wait_for()
+    await screenshot(page, "compose-uploading-phone")
+    await page.locator('.tile[data-state="ready"]').nth(1).wait_for(timeout=60_000)
+    await page.get_by_label("Describe item 1 (alt text)").fill("A red sun")
+    await page.get_by_label("Describe item 2 (alt text)").fill("A blue sun")
+    # Put the blue one first.
+    await tiles.nth(1).get_by_role("button", name="Move earlier").click()
+    assert await page.get_by_label("Describe item 1 (alt text)").input_value() == "A blue sun"
+    await page.get_by_label("Caption").fill("Two suns #album")
+    await screenshot(page, "compose-ready-phone")
+    await page.get_by_role("button", name="Share").click()
+    await page.wait_for_url("**/@olga/*")
+    post_id = page.url.rsplit("/", 1)[1]
+
+    feed = await new_page(DESKTOP)
+    await sign_in_as(feed, "pia")
+    post = feed.locator(f"#post-{post_id}")
+    images = post.locator(".album img")
+    await images.first.wait_for()
+    assert [await images.nth(i).get_attribute("alt") for i in range(2)] == [
+        "A blue sun",
+        "A red sun",
+    ]
+    assert "w," in await images.first.get_attribute("srcset")
+    await screenshot(feed, "feed-uploaded-album-desktop")
+    await feed.goto("/@olga")
+    await feed.get_by_role("link", name="Post by @olga: Two suns #album").wait_for()
+
+
+async def _slowly(route) -> None:
+    import asyncio
+
+    await asyncio.sleep(0.4)
+    await route.continue_()

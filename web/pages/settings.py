@@ -6,11 +6,12 @@ import json
 
 from litestar import Request, Response, get, post
 
+from media import service as media
 from node import accounts, credentials, social
 from node.errors import Invalid, NotFound
 from node.export import export_account
 from node.ids import parse_id
-from web.forms import checkbox, field, read_form
+from web.forms import checkbox, field, files, read_form
 from web.render import page, redirect
 from web.sessions import list_sessions, require_session, revoke_session
 
@@ -43,6 +44,7 @@ async def profile_page(request: Request) -> Response:
         account=account,
         fields=_fields_of(account),
         errors={},
+        uploads=True,
     )
 
 
@@ -61,9 +63,15 @@ async def save_profile(request: Request) -> Response:
             for i in range(PROFILE_FIELDS)
         ],
     )
+    avatar, header = files(form, "avatar"), files(form, "header")
     try:
-        await accounts.update_profile(session.account_id, changes)
-    except Invalid as exc:
+        await media.update_profile(
+            session.account_id,
+            changes,
+            avatar=await avatar[0].read() if avatar else None,
+            header=await header[0].read() if header else None,
+        )
+    except (Invalid, media.UploadRefused) as exc:
         account = await accounts.get_account(session.account_id)
         return await page(
             request,
@@ -72,7 +80,8 @@ async def save_profile(request: Request) -> Response:
             title="Edit profile",
             account=account,
             fields=_fields_of(account),
-            errors={exc.field: exc.details[exc.field]},
+            errors=dict(exc.details) or {"form": exc.message},
+            uploads=True,
         )
     return redirect("/settings/profile", flash="Profile saved.")
 
