@@ -139,3 +139,28 @@ async def _slowly(route) -> None:
 
     await asyncio.sleep(0.4)
     await route.continue_()
+
+
+async def test_photo_post_and_avatar_without_javascript(new_page, make_user, tmp_path) -> None:
+    await make_user("quinn")
+    page = await new_page(DESKTOP, javascript=False)
+    await sign_in_as(page, "quinn")
+    await page.goto("/settings/profile")
+    await page.get_by_label("Profile picture").set_input_files(
+        _jpeg(tmp_path / "me.jpg", (90, 160, 90), (800, 800))
+    )
+    await page.get_by_role("button", name="Save").click()
+    await page.get_by_text("Profile saved.").wait_for()
+    avatar = await page.get_by_role("img", name="Your current profile picture").get_attribute("src")
+    assert "/static/avatar.png" not in avatar
+
+    await page.goto("/compose")
+    await page.get_by_label("Add photos and videos").set_input_files(
+        [_jpeg(tmp_path / "a.jpg", (180, 60, 60))]
+    )
+    await page.get_by_label("Descriptions of your photos").fill("A sun on red")
+    await page.get_by_label("Caption").fill("Posted without scripts")
+    await page.get_by_role("button", name="Share").click()
+    await page.wait_for_url("**/@quinn/*")
+    image = page.locator(".album img").first
+    assert await image.get_attribute("alt") == "A sun on red"
