@@ -109,3 +109,26 @@ async def test_direct_messages_arrive_live_with_typing_and_read_state(new_page, 
     assert him.url == conversation_url
     await screenshot(him, "chat-phone")
     await screenshot(her, "chat-desktop")
+
+
+async def test_home_feed_loads_older_posts_as_you_scroll(new_page, make_user) -> None:
+    ruth = await make_user("ruth")
+    sam = await make_user("sam")
+    await sam.post(f"/api/v1/accounts/{ruth.account_id}/follow")
+    for n in range(25):
+        response = await ruth.post("/api/v1/statuses", data={"status": f"Frame {n:02d}"})
+        assert response.status_code == 200, response.text
+
+    page = await new_page(PHONE)
+    await sign_in(page, "sam")
+    posts = page.locator("article.post")
+    assert await posts.count() == 20
+    await page.get_by_text("Frame 05", exact=True).wait_for(state="attached")
+    await page.locator("article.post").last.scroll_into_view_if_needed()
+    await page.mouse.wheel(0, 20000)
+    await page.get_by_text("Frame 00", exact=True).wait_for()
+    assert await posts.count() == 25
+    # The older page's posts are enhanced too: their like buttons work in place.
+    oldest = page.locator("article.post").last
+    await oldest.get_by_role("button", name="Like").click()
+    await oldest.locator('.like-button[aria-pressed="true"]').wait_for()

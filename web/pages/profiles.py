@@ -8,7 +8,7 @@ from asyncpg import Record
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from node import accounts, posts, social
+from node import accounts, posts, search, social
 from node.cursors import Window
 from node.errors import NotFound
 from node.ids import parse_id
@@ -30,8 +30,27 @@ def handle_of(raw: str) -> str:
     return raw[1:]
 
 
-async def account_for(raw: str) -> Record:
-    return await accounts.lookup_account(handle_of(raw))
+async def account_for(raw: str, session: WebSession | None = None) -> Record:
+    """The account at /@user or /@user@domain; a signed-in visitor's first look at a remote
+    account not known here yet fetches it from its server (as search does)."""
+    acct = handle_of(raw)
+    try:
+        return await accounts.lookup_account(acct)
+    except NotFound:
+        if session is None or "@" not in acct:
+            raise
+    found = await search.search(
+        search.SearchRequest(
+            q=f"@{acct}",
+            viewer_id=session.account_id,
+            types=("accounts",),
+            limit=1,
+            resolve=True,
+        )
+    )
+    if not found.accounts:
+        raise NotFound()
+    return await accounts.lookup_account(acct)
 
 
 @dataclass(frozen=True)
@@ -59,11 +78,11 @@ def _window(request: Request, limit: int) -> Window:
 
 @get("/{handle:str}")
 async def profile(request: Request, handle: str) -> Response:
-    account = await account_for(handle)
+    session = await current_session(request)
+    account = await account_for(handle, session)
     if wants_activity_json(request) and account["domain"] == "" and account["uri"]:
         # The same address serves peers: send them to the actor document.
         return Redirect(account["uri"], status_code=303)
-    session = await current_session(request)
     access = await profile_access(session, account)
     viewer_id = session.account_id if session else None
     grid = []
