@@ -39,25 +39,18 @@ STAFF_ROLES = ("moderator", "admin")
 # --- making notifications --------------------------------------------------------------------
 
 
-async def _group_key(
-    recipient_id: int, type_: str, post_id: int | None, notification_id: int
-) -> str:
+def _group_keys(type_: str, post_id: int | None, notification_id: int) -> tuple[str, list[str]]:
     """Mastodon's group keys: `favourite-<post>-<hour>`, `reblog-<post>-<hour>`, `follow-<hour>`,
     where the hour is that of the group's first notification, so a group spans at most 12
-    hours; other types are `ungrouped-<id>`."""
+    hours; other types are `ungrouped-<id>`. Returns (the key of a new group, the keys of
+    groups still open to join, as exact keys so the lookup stays on the index)."""
     if type_ not in GROUPED_TYPES:
-        return f"ungrouped-{notification_id}"
+        return f"ungrouped-{notification_id}", []
     prefix = type_ if type_ == "follow" else f"{type_}-{post_id}"
     hour = int(time.time()) // 3600
-    # Exact keys (not a LIKE) so the lookup stays on the (account_id, group_key) index.
-    candidates = [f"{prefix}-{h}" for h in range(hour - GROUP_SPAN_HOURS + 1, hour + 1)]
-    recent = await db.fetchval(
-        """SELECT group_key FROM notifications
-           WHERE account_id = $1 AND group_key = ANY($2::text[]) ORDER BY id DESC LIMIT 1""",
-        recipient_id,
-        candidates,
-    )
-    return recent or f"{prefix}-{hour}"
+    return f"{prefix}-{hour}", [
+        f"{prefix}-{h}" for h in range(hour - GROUP_SPAN_HOURS + 1, hour + 1)
+    ]
 
 
 async def notify(
@@ -80,12 +73,16 @@ async def notify(
     if recipient_id == from_account_id:
         return None
     notification_id = new_id()
-    group_key = await _group_key(recipient_id, type_, post_id, notification_id)
+    new_group, open_groups = _group_keys(type_, post_id, notification_id)
     dedupe_key = dedupe_key or f"{type_}:{from_account_id}:{post_id or report_id or ''}"
     return await db.fetchval(
-        f"""INSERT INTO notifications (id, account_id, from_account_id, type, post_id, report_id,
+        f"""WITH open_group AS (
+                SELECT group_key FROM notifications
+                WHERE account_id = $2 AND group_key = ANY($9::text[]) ORDER BY id DESC LIMIT 1
+            )
+            INSERT INTO notifications (id, account_id, from_account_id, type, post_id, report_id,
                                        dedupe_key, group_key)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8
+            SELECT $1, $2, $3, $4, $5, $6, $7, coalesce((SELECT group_key FROM open_group), $8)
             WHERE EXISTS (SELECT 1 FROM users u WHERE u.account_id = $2 AND NOT u.disabled)
               AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = $3 AND a.suspended_at IS NULL)
               AND NOT EXISTS (
@@ -107,7 +104,8 @@ async def notify(
         post_id,
         report_id,
         dedupe_key,
-        group_key,
+        new_group,
+        open_groups,
     )
 
 

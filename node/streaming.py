@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from node import db
@@ -135,6 +135,19 @@ class StreamEvent:
     event: str
     payload: str
     involved: frozenset[int]
+    _frames: dict[tuple[str, ...], str] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+
+    def frame(self, stream: tuple[str, ...]) -> str:
+        """The WebSocket message for this event under a stream name, encoded once however
+        many clients get it."""
+        text = self._frames.get(stream)
+        if text is None:
+            text = self._frames[stream] = json.dumps(
+                {"stream": list(stream), "event": self.event, "payload": self.payload}
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -279,7 +292,7 @@ class Session:
         self.identity = identity
         self.viewer_id: int = identity.account_id
         self.hub = channel_hub or hub()
-        self.queue: asyncio.Queue[tuple[tuple[str, ...], str, str] | None] = asyncio.Queue(
+        self.queue: asyncio.Queue[tuple[tuple[str, ...], StreamEvent] | None] = asyncio.Queue(
             QUEUE_SIZE
         )
         self.subscriptions: dict[tuple[str, ...], Subscription] = {}
@@ -335,7 +348,7 @@ class Session:
             if subscription.events is not None and event.event not in subscription.events:
                 continue
             try:
-                self.queue.put_nowait((subscription.stream, event.event, event.payload))
+                self.queue.put_nowait((subscription.stream, event))
             except asyncio.QueueFull:
                 # Too slow to keep up: end the session; the client reconnects to fresh state.
                 self.overflowed = True
@@ -345,8 +358,16 @@ class Session:
             return
 
     async def next_event(self) -> tuple[tuple[str, ...], str, str] | None:
-        """The next event to send, or None when the session must end."""
-        return await self.queue.get()
+        """The next event to send as (stream, event, payload), or None when the session must
+        end."""
+        item = await self.queue.get()
+        return None if item is None else (item[0], item[1].event, item[1].payload)
+
+    async def next_frame(self) -> str | None:
+        """The next event as the WebSocket message Mastodon clients expect, or None when the
+        session must end."""
+        item = await self.queue.get()
+        return None if item is None else item[1].frame(item[0])
 
     def _schedule_refresh(self) -> None:
         if self._refreshing is None or self._refreshing.done():

@@ -62,11 +62,10 @@ async def _send(socket: WebSocket, data: dict[str, Any]) -> None:
 async def _pump(socket: WebSocket, session: streaming.Session) -> None:
     """Queued events to the client, each as Mastodon sends them: {stream, event, payload}."""
     while True:
-        item = await session.next_event()
-        if item is None:
+        frame = await session.next_frame()
+        if frame is None:
             return
-        stream, event, payload = item
-        await _send(socket, {"stream": list(stream), "event": event, "payload": payload})
+        await socket.send_text(frame)
 
 
 class _Commands:
