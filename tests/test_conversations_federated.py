@@ -1,5 +1,6 @@
-"""Direct messages between two real nodes: a message to three people, one of them on the other
-node, reaches each of them live on their `direct` stream, and so does the remote reply."""
+"""Two real nodes: a direct message to three people, one of them on the other node, reaches each
+of them live on their `direct` stream, and so does the remote reply; remote likes and follows
+notify like local ones."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.federation.flows import Member, find, join
-from tests.rig import NodeProcess, Services
+from tests.rig import NodeProcess, Services, wait_until
 
 pytestmark = pytest.mark.federation
 
@@ -99,3 +100,34 @@ async def test_a_message_to_three_people_on_two_nodes_reaches_each(nodes) -> Non
     [ana_conversation] = (await ana.get("/api/v1/conversations")).json()
     assert ana_conversation["unread"] is True
     assert ana_conversation["last_status"]["uri"] == reply["uri"]
+
+
+async def test_a_remote_like_and_follow_notify_and_stream_like_local_ones(nodes) -> None:
+    """Shares the two-node rig: notifications come from the same domain events whoever acts."""
+    dee = await join(nodes["a"], "dee")
+    eli = await join(nodes["b"], "eli")
+    photo = await dee.post("/api/v1/statuses", data={"status": "a photo for the fediverse"})
+    assert photo.status_code == 200, photo.text
+    found = await eli.get("/api/v1/federation/resolve", params={"q": photo.json()["uri"]})
+    assert found.status_code == 200, found.text
+    [copy] = found.json()["statuses"]
+    url = dee.node.url.replace("http://", "ws://") + "/api/v1/streaming?stream=user"
+    headers = {"Authorization": dee.client.headers["Authorization"]}
+    async with connect(url, additional_headers=headers, proxy=None) as ws:
+        await ws.send(json.dumps({"type": "test.barrier"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["status"] == 400
+        assert (await eli.post(f"/api/v1/statuses/{copy['id']}/favourite")).status_code == 200
+        event = json.loads(await asyncio.wait_for(ws.recv(), 20))
+    assert event["event"] == "notification"
+    liked = json.loads(event["payload"])
+    assert liked["type"] == "favourite" and liked["account"]["acct"] == eli.acct
+    assert liked["status"]["id"] == photo.json()["id"]
+    dee_there = await find(eli, dee)
+    assert (await eli.post(f"/api/v1/accounts/{dee_there}/follow")).status_code == 200
+
+    async def followed():
+        found = (await dee.get("/api/v1/notifications", params={"types[]": "follow"})).json()
+        return found or None
+
+    [follow] = await wait_until(followed, 20)
+    assert follow["account"]["acct"] == eli.acct
