@@ -36,11 +36,21 @@ async def test_caption_post_shows_on_its_page_profile_and_hashtag(new_page) -> N
     assert await desktop.get_by_text("1 post", exact=True).count() == 1
 
 
-async def test_an_empty_post_is_refused_with_a_message(new_page) -> None:
+async def test_an_empty_post_cannot_be_shared(new_page, make_user) -> None:
     page = await new_page(DESKTOP)
     await sign_up(page, "jon")
     await page.goto("/compose")
-    await page.get_by_role("button", name="Share").click()
+    share = page.get_by_role("button", name="Share")
+    assert await share.is_disabled()
+    await page.get_by_label("Caption").fill("something")
+    assert await share.is_enabled()
+    # Without scripts the server says what is wrong.
+    await make_user("kim")
+    plain = await new_page(DESKTOP, javascript=False)
+    await sign_in_as(plain, "kim")
+    await plain.goto("/compose")
+    await plain.get_by_role("button", name="Share").click()
+    page = plain
     await page.get_by_role("alert").wait_for()
     assert "blank" in await page.get_by_role("alert").inner_text()
 
