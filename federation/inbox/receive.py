@@ -11,7 +11,6 @@ import logging
 
 import msgspec
 
-from federation.actors import account_by_uri
 from federation.signatures import IncomingRequest, SignatureChecker, SignatureError
 from federation.vocabulary import host_of, id_of, type_of
 from node import db
@@ -29,21 +28,24 @@ PROCESS_JOB = "process_inbox_activity"
 OWN_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
 
 
-async def domain_refused(domain: str) -> bool:
-    """Whether this node refuses everything from `domain` (suspended, or not allowed in
-    allowlist mode)."""
-    settings = get_settings()
+async def sender_refused(actor_uri: str) -> bool:
+    """Whether this node refuses the sender: its domain is suspended, or outside the allowlist
+    in allowlist mode, or its account is suspended here. One query, on every delivery."""
+    domain = host_of(actor_uri)
     row = await db.fetchrow(
         """SELECT (SELECT severity FROM pinhole_domain_block($1)) AS severity,
                   (SELECT value FROM instance_settings WHERE key = 'federation_mode') AS mode,
                   EXISTS (SELECT 1 FROM domain_allows
                           WHERE domain = lower($1)
-                             OR right(lower($1), length(domain) + 1) = '.' || domain) AS allowed""",
+                             OR right(lower($1), length(domain) + 1) = '.' || domain) AS allowed,
+                  EXISTS (SELECT 1 FROM accounts
+                          WHERE uri = $2 AND suspended_at IS NOT NULL) AS suspended""",
         domain.split(":")[0],
+        actor_uri,
     )
-    if row["severity"] == "suspend":
+    if row["severity"] == "suspend" or row["suspended"]:
         return True
-    mode = row["mode"] or settings.federation_mode
+    mode = row["mode"] or get_settings().federation_mode
     return mode == "allowlist" and not row["allowed"]
 
 
@@ -105,8 +107,8 @@ async def accept_delivery(
     actor_host = host_of(actor_uri)
     if actor_host == get_settings().domain:
         raise Forbidden("Activities of local actors are not delivered here")
-    if await domain_refused(actor_host):
-        raise Forbidden("This server does not federate with yours")
+    if await sender_refused(actor_uri):
+        raise Forbidden("This server does not accept activities from this sender")
     try:
         verified = await checker.verify(request)
     except SignatureError as exc:
@@ -114,9 +116,6 @@ async def accept_delivery(
     if host_of(verified.owner) != actor_host:
         raise Unauthorized("The signing key's owner is not on the actor's host")
     check_object_origin(activity, actor_uri)
-    actor = await account_by_uri(actor_uri)
-    if actor is not None and actor["suspended_at"] is not None:
-        raise Forbidden("This account is suspended here")
     obj = activity.get("object")
     row_id = await db.fetchval(
         """INSERT INTO inbox_activities (id, activity_id, activity_type, object_type, actor_uri,
