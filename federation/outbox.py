@@ -10,6 +10,7 @@ from asyncpg import Record
 
 from federation.convert import activity_document, local_actor_document
 from federation.delivery import send
+from federation.instance_actor import instance_actor_uri
 from federation.objects import announce_activity, create_activity, note_for
 from federation.vocabulary import PUBLIC
 from node import db
@@ -305,3 +306,31 @@ async def favourite_removed(account_id: int, post_id: int, favourite_uri: str) -
         "Undo", f"{liker['uri']}#likes/{new_id()}/undo", liker["uri"], like
     )
     await send(activity, liker["id"], [author])
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+
+async def report_created(report_id: int) -> None:
+    """A report forwarded to the reported account's server: Flag, sent by the instance actor
+    (so the reporter stays anonymous to the other server)."""
+    report = await db.fetchrow("SELECT * FROM reports WHERE id = $1", report_id)
+    if report is None or not report["forwarded"]:
+        return
+    target = await _account(report["target_account_id"])
+    if not _is_remote(target):
+        return
+    post_uris = [
+        row["uri"]
+        for row in await db.fetch(
+            "SELECT uri FROM posts WHERE id = ANY($1::bigint[]) AND account_id = $2",
+            list(report["status_ids"]),
+            target["id"],
+        )
+    ]
+    actor = instance_actor_uri()
+    activity = activity_document(
+        "Flag", f"{actor}#reports/{report_id}", actor, [target["uri"], *post_uris]
+    )
+    activity["content"] = report["comment"]
+    await send(activity, None, [target])

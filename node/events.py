@@ -24,7 +24,7 @@ SUBSCRIBERS: dict[str, list[str]] = {
     "follow_request.rejected": ["federate_follow_request_rejected", "settle_follow_request"],  # (follower_id, target_id)
     "block.created": ["remove_blocked_posts", "federate_block_created", "refresh_stream_filters"],  # (blocker_id, target_id)
     "block.removed": ["federate_block_removed", "refresh_stream_filters"],  # (blocker_id, target_id)
-    "report.created": ["notify_report"],  # (report_id) - reports.forwarded: send a Flag to the target's node
+    "report.created": ["notify_report", "federate_report_created"],  # (report_id) - reports.forwarded: send a Flag to the target's node
     "account.warned": [],  # (account_warning_id) - a moderator acted on an account
     "account.suspended": [],  # (account_id) - gone for everyone; data deleted after the grace
     "account.unsuspended": [],  # (account_id)

@@ -83,6 +83,10 @@ async def federate_account_updated(ctx: dict[str, Any], account_id: int) -> None
     await outbox.account_updated(account_id)
 
 
+async def federate_report_created(ctx: dict[str, Any], report_id: int) -> None:
+    await outbox.report_created(report_id)
+
+
 FUNCTIONS = [
     process_inbox_activity,
     deliver_activity,
@@ -99,4 +103,5 @@ FUNCTIONS = [
     federate_block_created,
     federate_block_removed,
     federate_account_updated,
+    federate_report_created,
 ]

@@ -352,3 +352,34 @@ async def test_delivery_state_is_queryable_by_staff(rig: Rig) -> None:
     assert rows[0]["last_status"] == 202
     refused = await a.get("/api/v1/admin/federation/deliveries")
     assert refused.status_code == 403
+
+
+async def test_forwarded_report_reaches_the_reported_accounts_node(rig: Rig) -> None:
+    a, b = await join(rig.nodes["a"], name("ann")), await join(rig.nodes["b"], name("bob"))
+    await follow_across(a, b)
+    post = (await b.post("/api/v1/statuses", data={"status": "spam spam spam"})).json()
+    copy_id = await local_id(rig.pool_of(a), post["uri"])
+    b_on_a = await find(a, b)
+    response = await a.post(
+        "/api/v1/reports",
+        data={
+            "account_id": b_on_a,
+            "status_ids[]": [str(copy_id)],
+            "comment": "this is spam",
+            "forward": "true",
+        },
+    )
+    assert response.status_code == 200, response.text
+
+    async def reported():
+        return await rig.pool_of(b).fetchrow(
+            "SELECT * FROM reports WHERE target_account_id = $1", int(b.account_id)
+        )
+
+    report = await wait_until(reported, 15)
+    assert report["comment"] == "this is spam"
+    assert report["status_ids"] == [int(post["id"])]
+    reporter = await rig.pool_of(b).fetchval(
+        "SELECT uri FROM accounts WHERE id = $1", report["account_id"]
+    )
+    assert reporter == f"{rig.nodes['a'].url}/actor"  # the server reports, not the person
