@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -423,7 +424,8 @@ async def prepare_database(services: Services, reseed: bool) -> str:
     from node import db
 
     db.configure_database(database_url)
-    await db.migrate()
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is the JSON report
+        await db.migrate()
     conn = await asyncpg.connect(database_url)
     try:
         seeded = await conn.fetchval(
@@ -752,7 +754,7 @@ async def saturate(
             wrk,
             "-t1",
             f"-c{connections // len(ports)}",
-            f"-d{seconds}s",
+            f"-d{max(1, round(seconds))}s",
             "-s",
             str(script),
             f"http://127.0.0.1:{port}",
@@ -769,6 +771,8 @@ async def saturate(
         for line in out.decode().splitlines():
             if line.startswith("WRK "):
                 results.append(json.loads(line[4:]))
+    if not results:
+        raise RuntimeError(f"wrk gave no figures; its output: {out.decode()[-500:]}")
     rps = sum(r["requests"] / (r["duration_us"] / 1e6) for r in results)
     return {
         "rps": round(rps, 1),
@@ -923,6 +927,7 @@ def home_lines(users: list[tuple[int, str]]) -> list[str]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     services = Services.start()
     scratch = Path(tempfile.mkdtemp(prefix="pinhole-bench-feeds-"))
     processes = Processes(scratch)
@@ -1014,11 +1019,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         await db.close_pool()
         ratio = round(home_sat["rps"] / minimal["rps"], 2) if minimal.get("rps") else None
         return {
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "machine": {
                 "cores": os.cpu_count(),
                 "web_processes": args.web,
                 "worker_processes": 1,
-                "note": "app, PostgreSQL, Redis and the load generator share the machine",
+                "note": "app, PostgreSQL, Redis and the load generator share the machine; a load "
+                "average above the core count means other work competed for it",
             },
             "dataset": dict(counts),
             "floor": {
