@@ -501,6 +501,14 @@ def is_animation(image: Image.Image) -> bool:
 
 
 def orientation_of(image: Image.Image) -> int:
+    if image.format == "PNG":
+        # A PNG may keep its EXIF after the pixels, so Pillow decodes them to read it: a broken
+        # pixel stream must be refused here, not swallowed with the EXIF error below (a failed
+        # load leaves a blank picture that later loads do not complain about).
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error):
+            raise MediaRejected(TRUNCATED) from None
     try:
         value = image.getexif().get(_ORIENTATION_TAG, 1)
     except Exception:  # a broken EXIF block must not stop the photo; it is dropped anyway

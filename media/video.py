@@ -400,6 +400,22 @@ class ConvertedAnimation:
     fps: float | None
 
 
+def check_animation_size(image: Image.Image, image_limits: ImageLimits) -> int:
+    """The number of frames of an animation, refusing one whose frames together are too big.
+
+    The frames are decoded one by one, so a small file can stand for an enormous amount of
+    pixels; refuse when all frames together exceed the pixel budget of ten big photos.
+    Counting reads the frame headers only (cheap enough for the upload request).
+    """
+    try:
+        frames = getattr(image, "n_frames", 1)
+    except (OSError, EOFError, ValueError, SyntaxError):
+        raise MediaRejected("image is truncated or corrupt") from None
+    if frames * image.width * image.height > image_limits.max_pixels * 10:
+        raise MediaRejected("animation has too many frames for its size")
+    return frames
+
+
 def gif_to_mp4(
     data: bytes,
     image_limits: ImageLimits = ImageLimits(),
@@ -419,11 +435,7 @@ def gif_to_mp4(
     image = open_image(data, mime, image_limits)
     if not is_animation(image):
         raise MediaRejected("image is not animated")
-    frames = getattr(image, "n_frames", 1)
-    # The frames are decoded one by one, so a small file can stand for an enormous amount of
-    # pixels; refuse when all frames together exceed the pixel budget of ten big photos.
-    if frames * image.width * image.height > image_limits.max_pixels * 10:
-        raise MediaRejected("animation has too many frames for its size")
+    frames = check_animation_size(image, image_limits)
     width, height = _even_size_within(image.width, image.height, TRANSCODE_MAX_SIDE)
     elapsed_ms = 0
     poster: Image.Image | None = None

@@ -22,6 +22,8 @@ from node.api import conversations as conversations_api
 from node.api import directory as directory_api
 from node.api import health as health_api
 from node.api import instance as instance_api
+from node.api import media as media_api
+from node.api import media_files
 from node.api import notifications as notifications_api
 from node.api import oauth as oauth_api
 from node.api import push as push_api
@@ -109,6 +111,8 @@ def create_app() -> Litestar:
             *oauth_api.ROUTES,
             *accounts_api.ROUTES,
             *statuses_api.ROUTES,
+            *media_api.ROUTES,
+            *media_files.ROUTES,
             *search_api.ROUTES,
             *tags_api.ROUTES,
             *trends_api.ROUTES,

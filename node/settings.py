@@ -161,7 +161,8 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
         "PINHOLE_MEDIA_BASE_URL",
         "str",
         "",
-        "Public base URL of media (a CDN may front it). Default: this node's `/media`.",
+        "Public base URL of media (a CDN may front it). Default: this node's `/media` with "
+        "the local backend, the bucket's own URL (`PINHOLE_S3_ENDPOINT/bucket`) with S3.",
     ),
     (
         "s3_endpoint",
@@ -432,7 +433,26 @@ class Settings:
 
     @property
     def public_media_url(self) -> str:
-        return (self.media_base_url or f"{self.base_url}/media").rstrip("/")
+        """Where media URLs start: the media base URL when set; else the S3 bucket's own
+        address with the s3 backend, or this node's /media with the local one."""
+        if self.media_base_url:
+            return self.media_base_url.rstrip("/")
+        if self.media_backend == "s3":
+            return self.s3_bucket_url
+        return f"{self.base_url}/media"
+
+    @property
+    def s3_bucket_url(self) -> str:
+        """The bucket's public address: `endpoint/bucket` (path style) or `bucket.endpoint-host`
+        (virtual-hosted); AWS's own endpoint when none is set."""
+        endpoint = self.s3_endpoint.rstrip("/")
+        if not endpoint:
+            region = self.s3_region or "us-east-1"
+            endpoint = f"https://s3.{region}.amazonaws.com"
+        if self.s3_path_style:
+            return f"{endpoint}/{self.s3_bucket}"
+        parts = urlsplit(endpoint)
+        return f"{parts.scheme}://{self.s3_bucket}.{parts.netloc}{parts.path}"
 
     @property
     def email_confirmation_required(self) -> bool:

@@ -14,6 +14,7 @@ from node import db
 from node.jobs import redis_settings
 from node.settings import get_settings
 from workers import federation, feeds
+from workers import media as media_jobs
 from workers import notifications as realtime
 from workers import trends as trends_jobs
 from workers.instrumentation import timed
@@ -53,7 +54,13 @@ async def send_confirmation_email(ctx: dict[str, Any], user_id: int) -> None:
     )
 
 
-FUNCTIONS = [send_confirmation_email, *feeds.FUNCTIONS, *federation.FUNCTIONS, *realtime.FUNCTIONS]
+FUNCTIONS = [
+    send_confirmation_email,
+    *feeds.FUNCTIONS,
+    *federation.FUNCTIONS,
+    *realtime.FUNCTIONS,
+    *media_jobs.FUNCTIONS,
+]
 
 
 async def _startup(ctx: dict[str, Any]) -> None:

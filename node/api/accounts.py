@@ -6,9 +6,11 @@ from typing import Any
 
 from litestar import Request, Response, get, patch, post
 
+from media import service as media_service
 from node import accounts, auth, db, registration, social
 from node.api import entities
 from node.api.authn import require_app, require_user, viewer_id
+from node.api.media import read_upload
 from node.api.pagination import link_header, page_params
 from node.api.params import flag, id_list, integer, read_params, text
 from node.errors import Invalid, NotFound
@@ -80,7 +82,12 @@ async def update_credentials(request: Request) -> dict[str, Any]:
         bot=flag(params, "bot"),
         fields=params.get("fields_attributes"),
     )
-    await accounts.update_profile(identity.account_id, changes)
+    await media_service.update_profile(
+        identity.account_id,
+        changes,
+        avatar=await read_upload(params, "avatar"),
+        header=await read_upload(params, "header"),
+    )
     return await _credential_account(identity.account_id)
 
 
