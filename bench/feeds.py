@@ -986,6 +986,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             scratch, floor_ports, [f"/floor/minimal?u={a} -" for a, _ in users["active"]], seconds
         )
         processes.stop_some(floors)  # their connections go back to PostgreSQL
+        # The app's fixed cost of an authenticated API request (token, rate limit, middleware)
+        # with one account rendered: what every endpoint pays before its own work.
+        authed = await saturate(
+            scratch,
+            web_ports,
+            [f"/api/v1/accounts/verify_credentials {t}" for _, t in users["active"]],
+            seconds,
+        )
         home_sat = await saturate(scratch, web_ports, active, seconds)
         pull_sat = await saturate(scratch, web_ports, home_lines(users["pull"]), seconds)
         log(f"fixed rate {args.rate}/s: home feed (active users, then pull path)")
@@ -1029,6 +1037,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 "average above the core count means other work competed for it",
             },
             "dataset": dict(counts),
+            "authenticated_request_baseline_verify_credentials": authed,
             "floor": {
                 "static_json_from_memory": static,
                 "minimal_feed_redis_plus_one_query": minimal,

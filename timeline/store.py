@@ -84,7 +84,7 @@ def _script(source: str):
     return script
 
 
-def home_key(account_id: int) -> str:
+def home_key(account_id: int | str) -> str:
     return key("feed", "home", account_id)
 
 
@@ -103,7 +103,8 @@ async def push(post_ids: Sequence[int], account_ids: Iterable[int]) -> int:
     if not post_ids:
         return 0
     script = _script(_PUSH)
-    keys = [home_key(a) for a in account_ids]
+    prefix = home_key("")  # one settings lookup for ten thousand keys
+    keys = [f"{prefix}{a}" for a in account_ids]
     args = [FEED_SIZE, *post_ids]
     pushed = 0
     for start in range(0, len(keys), PUSH_CHUNK):
@@ -115,7 +116,8 @@ async def remove(post_ids: Sequence[int], account_ids: Iterable[int]) -> None:
     if not post_ids:
         return
     script = _script(_REMOVE)
-    keys = [home_key(a) for a in account_ids]
+    prefix = home_key("")
+    keys = [f"{prefix}{a}" for a in account_ids]
     for start in range(0, len(keys), PUSH_CHUNK):
         await script(keys=keys[start : start + PUSH_CHUNK], args=list(post_ids))
 
