@@ -12,10 +12,10 @@ from node.jobs import enqueue
 SUBSCRIBERS: dict[str, list[str]] = {
     "account.created": ["notify_sign_up"],  # (account_id) - a local account signed up
     "account.updated": ["federate_account_updated"],  # (account_id)
-    "post.created": ["fan_out_post", "federate_post_created", "notify_post", "stream_post"],  # (post_id)
+    "post.created": ["announce_post", "fan_out_post", "federate_post_created"],  # (post_id)
     "post.updated": ["federate_post_updated", "notify_post_update"],  # (post_id)
     "post.deleted": ["remove_post_from_feeds", "federate_post_deleted", "retract_post", "delete_post_media"],  # (post_id) - the row stays with deleted_at set
-    "favourite.created": ["federate_favourite_created", "notify_favourite"],  # (favourite_id)
+    "favourite.created": ["notify_favourite", "federate_favourite_created"],  # (favourite_id)
     "favourite.removed": ["federate_favourite_removed"],  # (account_id, post_id, favourite_uri)
     "follow.created": ["merge_followee_posts", "notify_follow"],  # (follower_id, target_id)
     "follow.requested": ["federate_follow_requested", "notify_follow_request"],  # (follower_id, target_id)

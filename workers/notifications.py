@@ -76,15 +76,6 @@ async def _announce_conversation(deliveries: list[conversations.Delivery]) -> No
         )
 
 
-async def notify_post(ctx: dict[str, Any], post_id: int) -> None:
-    """post.created: a direct message goes into its participants' conversations first (in
-    order, announced once); then mentions, comments, boosts and subscribed posts notify —
-    except the recipients for whom the message waits among requests."""
-    await conversations.record_direct_post(post_id, _announce_conversation)
-    quiet = await conversations.request_recipients(post_id)
-    await _deliver(await notifications.on_post_created(post_id, quiet=quiet))
-
-
 async def _public_channels(post_id: int) -> tuple[list[str], list[str]]:
     """(public channels, hashtag channels) a post is streamed to: public posts only; boosts and
     replies to others stay off the public streams (as on Mastodon), not off their hashtags."""
@@ -113,15 +104,19 @@ async def _public_channels(post_id: int) -> tuple[list[str], list[str]]:
     return public, tags
 
 
-async def stream_post(ctx: dict[str, Any], post_id: int) -> None:
-    """post.created: `update` on the public and hashtag streams (home and list streams are the
-    feed fan-out's, which knows whose feeds a post enters)."""
+async def announce_post(ctx: dict[str, Any], post_id: int) -> None:
+    """post.created: a public post on the public and hashtag streams (home and list streams are
+    the feed fan-out's, which knows whose feeds a post enters); a direct message into its
+    participants' conversations (in order, announced once); then mentions, comments, boosts
+    and subscribed posts notify — except those for whom the message waits among requests."""
     public, tags = await _public_channels(post_id)
-    if not public and not tags:
-        return
-    shown = await hydrate([post_id], None)
-    if shown:
-        await streaming.publish(public + tags, "update", entities.status(shown[0]))
+    if public or tags:
+        shown = await hydrate([post_id], None)
+        if shown:
+            await streaming.publish(public + tags, "update", entities.status(shown[0]))
+    await conversations.record_direct_post(post_id, _announce_conversation)
+    quiet = await conversations.request_recipients(post_id)
+    await _deliver(await notifications.on_post_created(post_id, quiet=quiet))
 
 
 async def _readers(post_id: int) -> list[int]:
@@ -233,8 +228,7 @@ FUNCTIONS = [
     notify_follow_request,
     settle_follow_request,
     notify_favourite,
-    notify_post,
-    stream_post,
+    announce_post,
     notify_post_update,
     retract_post,
     notify_sign_up,
