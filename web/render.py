@@ -6,6 +6,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
+from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
 
 from node import notifications
+from node.captions import normalize_tag
 from node.sanitize import sanitize_html
 from node.settings import get_settings
 from web.csrf import BROWSER_COOKIE, expected_token, new_browser_id
@@ -85,9 +87,35 @@ def _sanitized(value: str) -> str:
     return sanitize_html(value)
 
 
-def safe_content(value: str | None) -> Markup:
-    """Stored HTML (post content, bios) through the whitelist sanitiser, then trusted."""
-    return Markup(_sanitized(value or ""))
+_HASHTAG_LINK = re.compile(
+    r'<a href="[^"]*"([^>]*\bhashtag\b[^>]*)>#(<span>)?([^<]+)(</span>)?</a>'
+)
+_TARGET = re.compile(r'\s*target="_blank"')
+
+
+def _local_hashtag(match: re.Match[str]) -> str:
+    name = unescape(match.group(3))
+    attributes = _TARGET.sub("", match.group(1))
+    return (
+        f'<a href="/tags/{quote(normalize_tag(name), safe="")}"{attributes}>'
+        f"#{match.group(2) or ''}{match.group(3)}{match.group(4) or ''}</a>"
+    )
+
+
+def safe_content(value: str | None, mentions: list[Any] | None = None) -> Markup:
+    """Stored HTML (post content, bios) through the whitelist sanitiser, then trusted.
+
+    Hashtags link to this node's tag pages and mentions of accounts known here to their
+    profiles here, so people browsing remote posts stay on their own node."""
+    html = _HASHTAG_LINK.sub(_local_hashtag, _sanitized(value or ""))
+    for account in mentions or ():
+        for url in {account["url"], account["uri"]} - {""}:
+            html = re.sub(
+                f'href="{re.escape(str(escape(url)))}"([^>]*)>',
+                lambda m, a=account: f'href="{profile_url(a)}"{_TARGET.sub("", m.group(1))}>',
+                html,
+            )
+    return Markup(html)
 
 
 # Small pieces every card repeats, as plain functions: much cheaper than Jinja macros.

@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from node.errors import PinholeError
+from node.errors import PinholeError, TooMany
 from node.settings import get_settings
 from web.pages import ROUTES
 from web.render import redirect, wants_json
@@ -102,7 +102,10 @@ def pinhole_error_page(request: Request, exc: PinholeError) -> Response:
     message = exc.message
     if exc.status == 404:
         message = "This page isn't available. The link may be broken, or the page removed."
-    return _error_page(request, exc.status, message)
+    response = _error_page(request, exc.status, message)
+    if isinstance(exc, TooMany):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def http_error_page(request: Request, exc: HTTPException) -> Response:

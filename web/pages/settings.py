@@ -7,7 +7,7 @@ import json
 from litestar import Request, Response, get, post
 
 from media import service as media
-from node import accounts, credentials, social
+from node import accounts, conversations, credentials, social
 from node.errors import Invalid, NotFound
 from node.export import export_account
 from node.ids import parse_id
@@ -99,6 +99,7 @@ async def privacy_page(request: Request) -> Response:
         title="Privacy",
         account=account,
         requests=requests.accounts,
+        message_requests=await conversations.message_requests_enabled(session.account_id),
     )
 
 
@@ -112,6 +113,7 @@ async def save_privacy(request: Request) -> Response:
             locked=checkbox(form, "locked"), discoverable=checkbox(form, "discoverable")
         ),
     )
+    await conversations.set_message_requests(session.account_id, checkbox(form, "message_requests"))
     return redirect("/settings/privacy", flash="Privacy settings saved.")
 
 
