@@ -19,6 +19,7 @@ from asyncpg import Record
 from federation.actors import ActorUnavailable, get_actor, is_local_uri
 from federation.client import FetchError, fetch_json
 from federation.convert import RemotePost, post_from_object
+from federation.remote_media import queue_thumbnails
 from federation.vocabulary import POST_TYPES, id_of, same_host, type_of
 from node import db
 from node.captions import normalize_tag
@@ -89,16 +90,18 @@ async def _mentioned_accounts(post: RemotePost) -> list[int]:
     return [row["id"] for row in rows]
 
 
-async def _save_media(post_id: int, author_id: int, post: RemotePost) -> None:
+async def _save_media(post_id: int, author_id: int, post: RemotePost) -> list[int]:
+    """Insert the album's attachments; the ids of the images (their thumbnails get cached)."""
     if not post.media:
-        return
+        return []
+    rows = [(new_id(), position, media) for position, media in enumerate(post.media)]
     await db.executemany(
         """INSERT INTO media_attachments (id, account_id, post_id, position, type, state,
                description, focus_x, focus_y, mime_type, remote_url, blurhash, width, height)
            VALUES ($1, $2, $3, $4, $5, 'ready', $6, $7, $8, $9, $10, $11, $12, $13)""",
         [
             (
-                new_id(),
+                media_id,
                 author_id,
                 post_id,
                 position,
@@ -112,9 +115,10 @@ async def _save_media(post_id: int, author_id: int, post: RemotePost) -> None:
                 media.width,
                 media.height,
             )
-            for position, media in enumerate(post.media)
+            for media_id, position, media in rows
         ],
     )
+    return [media_id for media_id, _, media in rows if media.type == "image"]
 
 
 async def is_relevant(post: RemotePost, author: Record, parent: Record | None) -> bool:
@@ -180,7 +184,7 @@ async def store_post(obj: dict, author: Record, *, require_relevance: bool = Tru
         )
         if inserted is None:
             return (await post_by_uri(post.uri))["id"]
-        await _save_media(post_id, author["id"], post)
+        images = await _save_media(post_id, author["id"], post)
         await _save_tags(post_id, post.hashtags)
         mentioned = await _mentioned_accounts(post)
         if mentioned:
@@ -202,6 +206,7 @@ async def store_post(obj: dict, author: Record, *, require_relevance: bool = Tru
             await db.execute(
                 "UPDATE posts SET replies_count = replies_count + 1 WHERE id = $1", parent["id"]
             )
+    await queue_thumbnails(images)
     await emit("post.created", post_id)
     return post_id
 
@@ -244,7 +249,7 @@ async def update_post(obj: dict, author: Record) -> int | None:
             post.language,
             post.edited,
         )
-        await _replace_media(current["id"], author["id"], post, media_before)
+        added = await _replace_media(current["id"], author["id"], post, media_before)
         await db.execute("DELETE FROM post_tags WHERE post_id = $1", current["id"])
         await _save_tags(current["id"], post.hashtags)
         mentioned = await _mentioned_accounts(post)
@@ -273,6 +278,7 @@ async def update_post(obj: dict, author: Record) -> int | None:
             ],
             None,
         )
+    await queue_thumbnails(added)
     await emit("post.updated", current["id"])
     return current["id"]
 
@@ -295,11 +301,11 @@ async def _record_version(post: Record, media: list[dict], created_at: datetime 
 
 async def _replace_media(
     post_id: int, author_id: int, post: RemotePost, before: list[Record]
-) -> None:
+) -> list[int]:
     """Keep attachments whose URL stays (updating alt text and focus), detach the rest, add
     the new ones, in the order the Update gives."""
     by_url = {m["remote_url"]: m for m in before}
-    keep: list[int] = []
+    added: list[int] = []
     for position, media in enumerate(post.media):
         existing = by_url.pop(media.url, None)
         if existing is not None:
@@ -314,7 +320,6 @@ async def _replace_media(
                 media.focus_y,
                 media.blurhash,
             )
-            keep.append(existing["id"])
         else:
             media_id = new_id()
             await db.execute(
@@ -336,12 +341,14 @@ async def _replace_media(
                 media.width,
                 media.height,
             )
-            keep.append(media_id)
+            if media.type == "image":
+                added.append(media_id)
     if by_url:
         await db.execute(
             "UPDATE media_attachments SET post_id = NULL WHERE id = ANY($1::bigint[])",
             [m["id"] for m in by_url.values()],
         )
+    return added
 
 
 async def resolve_post(uri: str, *, depth: int = 0) -> int | None:

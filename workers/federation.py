@@ -9,6 +9,7 @@ from typing import Any
 from federation import outbox
 from federation.delivery import deliver, requeue_due_deliveries
 from federation.inbox.dispatch import process_activity
+from federation.remote_media import cache_thumbnails
 from node.observability import record_delivery
 
 log = logging.getLogger("pinhole.worker.federation")
@@ -83,6 +84,10 @@ async def federate_account_updated(ctx: dict[str, Any], account_id: int) -> None
     await outbox.account_updated(account_id)
 
 
+async def cache_remote_media(ctx: dict[str, Any], media_id: int) -> str:
+    return await cache_thumbnails(media_id)
+
+
 async def federate_report_created(ctx: dict[str, Any], report_id: int) -> None:
     await outbox.report_created(report_id)
 
@@ -104,4 +109,5 @@ FUNCTIONS = [
     federate_block_removed,
     federate_account_updated,
     federate_report_created,
+    cache_remote_media,
 ]

@@ -54,6 +54,7 @@ class FakePeer:
     host: str
     port: int
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path -> (bytes, type)
     received: list[Received] = field(default_factory=list)
     inbox_status: int = 202
     # Answers for the next deliveries, in order: (status, headers); then inbox_status.
@@ -106,6 +107,9 @@ class FakePeer:
                             media_type="application/jrd+json",
                         )
                 return Response({"error": "not found"}, status_code=404)
+            if path in peer.files:
+                data, content_type = peer.files[path]
+                return Response(data, media_type=content_type)
             document = peer.documents.get(path)
             if document is None:
                 return Response({"error": "not found"}, status_code=404)

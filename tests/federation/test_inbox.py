@@ -3,10 +3,12 @@ ones are refused with the right status and leave nothing behind."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 
 import httpx
+from PIL import Image
 
 from federation.signatures import IncomingRequest, PublicKey, SignatureChecker, load_public_key
 from node import db
@@ -303,3 +305,55 @@ async def test_suspended_domain_is_refused(node: NodeProcess, make_user, remote_
     )
     assert response.status_code == 403
     assert await stored_count() == 0
+
+
+async def test_remote_photo_keeps_its_url_and_gets_a_cached_thumbnail(
+    node: NodeProcess, make_user, peer: FakePeer, remote_actor
+) -> None:
+    actor = remote_actor()
+    viewer = await make_user("viewer")
+    await follow_remote(viewer, actor, peer)
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 800), (200, 80, 40)).save(picture, "JPEG")
+    peer.files["/media/photo.jpg"] = (picture.getvalue(), "image/jpeg")
+    photo_url = f"{peer.origin}/media/photo.jpg"
+    note = {
+        "id": f"{actor.uri}/statuses/900",
+        "type": "Note",
+        "attributedTo": actor.uri,
+        "content": "<p>sunset</p>",
+        "to": [f"{AS}#Public"],
+        "attachment": [
+            {"type": "Image", "mediaType": "image/jpeg", "url": photo_url, "name": "alt"}
+        ],
+    }
+    create = {
+        "@context": AS,
+        "id": note["id"] + "/activity",
+        "type": "Create",
+        "actor": actor.uri,
+        "object": note,
+    }
+    assert (await actor.deliver(f"{node.url}/inbox", create)).status_code == 202
+    await processed(create["id"])
+    post_id = await db.fetchval("SELECT id FROM posts WHERE uri = $1", note["id"])
+
+    async def cached():
+        status = (await viewer.get(f"/api/v1/statuses/{post_id}")).json()
+        media = status["media_attachments"][0]
+        return media if media["preview_url"] != photo_url else None
+
+    media = await wait_until(cached, 15)
+    assert media["url"] == photo_url and media["remote_url"] == photo_url
+    assert media["preview_url"].startswith(node.url)
+    assert media["meta"]["original"] == {
+        "width": 1200,
+        "height": 800,
+        "size": "1200x800",
+        "aspect": 1.5,
+    }
+    assert media["blurhash"]
+    async with httpx.AsyncClient() as client:
+        thumbnail = await client.get(media["preview_url"])
+    assert thumbnail.status_code == 200
+    assert thumbnail.headers["content-type"] == "image/webp"
