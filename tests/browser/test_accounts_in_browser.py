@@ -151,3 +151,28 @@ async def test_keyboard_reaches_everything_with_a_visible_focus_in_both_themes(n
                  .map(el => el.name)"""
         )
         assert unlabelled == [], (path, unlabelled)
+
+
+async def test_oauth_consent_page_uses_the_site_style(new_page, http) -> None:
+    app = (
+        await http.post(
+            "/api/v1/apps",
+            data={
+                "client_name": "Photo Roll",
+                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                "scopes": "read write",
+            },
+        )
+    ).json()
+    page = await new_page(PHONE)
+    await page.goto(
+        f"/oauth/authorize?client_id={app['client_id']}&redirect_uri=urn:ietf:wg:oauth:2.0:oob"
+        "&response_type=code&scope=read+write"
+    )
+    await page.get_by_role("heading", name="Authorize Photo Roll").wait_for()
+    await page.get_by_label("Username or email").wait_for()
+    radius = await page.evaluate(
+        "getComputedStyle(document.querySelector('.auth-card')).borderRadius"
+    )
+    assert radius == "12px"  # the site stylesheet is applied
+    await screenshot(page, "oauth-consent-phone")
