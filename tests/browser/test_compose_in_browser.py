@@ -174,3 +174,23 @@ async def test_photo_post_and_avatar_without_javascript(new_page, make_user, tmp
     await page.wait_for_url("**/@quinn/*")
     image = page.locator(".album img").first
     assert await image.get_attribute("alt") == "A sun on red"
+
+
+async def test_author_edits_and_deletes_a_post(new_page, make_user) -> None:
+    tess = await make_user("tess")
+    created = await tess.post("/api/v1/statuses", data={"status": "First draft"})
+    post_id = created.json()["id"]
+    page = await new_page(DESKTOP)
+    await sign_in_as(page, "tess")
+    await page.goto(f"/@tess/{post_id}")
+    await page.get_by_role("link", name="Edit").click()
+    await page.get_by_label("Caption").fill("Second thoughts #edited")
+    await page.get_by_role("button", name="Save").click()
+    await page.get_by_text("Post updated.").wait_for()
+    await page.locator(".thread").get_by_text("Second thoughts").wait_for()
+    await page.locator(".thread").get_by_text("Edited", exact=True).wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Delete").click()
+    await page.wait_for_url("**/@tess")
+    await page.get_by_text("Post deleted.").wait_for()
+    assert (await page.request.get(f"/@tess/{post_id}")).status == 404
