@@ -703,3 +703,41 @@ def _small_png() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (160, 120), (10, 200, 30, 128)).save(out, "PNG")
     return out.getvalue()
+
+
+async def test_a_custom_thumbnail_becomes_the_poster_of_a_video(node, make_user) -> None:
+    alice = await make_user("alice")
+    cover = io.BytesIO()
+    Image.new("RGB", (200, 150), (250, 10, 10)).save(cover, "JPEG", quality=95)
+    response = await alice.client.post(
+        "/api/v2/media",
+        files={
+            "file": (
+                "clip.mp4",
+                samples.encode_video("mp4", "libx264", None, seconds=0.5),
+                "video/mp4",
+            ),
+            "thumbnail": ("cover.jpg", cover.getvalue(), "image/jpeg"),
+        },
+    )
+    assert response.status_code == 202, response.text
+    video = (await wait_processed(alice, response.json()["id"])).json()
+    assert video["type"] == "video" and video["url"].endswith(".mp4")
+    poster = opened((await fetch(video["preview_url"])).content).convert("RGB")
+    assert poster.size == (200, 150)
+    assert is_red(poster.getpixel((100, 75)))
+    assert not {k for k in media_folder(node).listing() if k.startswith("incoming/")}
+
+    animated = await alice.client.post(
+        "/api/v2/media",
+        files={
+            "file": (
+                "clip.mp4",
+                samples.encode_video("mp4", "libx264", None, seconds=0.5),
+                "video/mp4",
+            ),
+            "thumbnail": ("cover.gif", samples.animated_gif(), "image/gif"),
+        },
+    )
+    assert animated.status_code == 422
+    assert "still picture" in animated.json()["error"]
