@@ -20,7 +20,7 @@ from node.ids import new_id
 from node.settings import get_settings
 
 SESSION_COOKIE = "pinhole_session"
-SESSION_MAX_AGE = 90 * 24 * 3600
+SESSION_MAX_AGE = 90 * 24 * 3600  # also how long an unused session stays valid
 # last_seen_at is refreshed at most this often, so most page views are one read, no write.
 TOUCH_INTERVAL_SECONDS = 300
 
@@ -83,9 +83,10 @@ async def load_session(token: str) -> WebSession | None:
            FROM web_sessions s
            JOIN users u ON u.id = s.user_id
            JOIN accounts a ON a.id = u.account_id
-           WHERE s.token_hash = $1""",
+           WHERE s.token_hash = $1 AND s.last_seen_at > now() - make_interval(secs => $3)""",
         _digest(token),
         TOUCH_INTERVAL_SECONDS,
+        SESSION_MAX_AGE,
     )
     if row is None or row["disabled"] or not row["approved"] or row["suspended_at"] is not None:
         return None

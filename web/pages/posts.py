@@ -24,13 +24,6 @@ from web.render import (
 from web.sessions import current_session, require_session
 
 LIKES_SHOWN = 40
-# How a comment's visibility follows its post's: never wider than what it answers.
-REPLY_VISIBILITY = {
-    "public": "public",
-    "unlisted": "unlisted",
-    "private": "private",
-    "direct": "direct",
-}
 
 
 def _post_id(raw: str) -> int:
@@ -125,7 +118,8 @@ async def comment(request: Request, handle: str, post_id: str) -> Response:
             posts.Draft(
                 text=field(form, "text", max_length=posts.MAX_CAPTION),
                 in_reply_to_id=shown.post["id"],
-                visibility=REPLY_VISIBILITY[shown.post["visibility"]],
+                # A comment is never seen more widely than the post it answers.
+                visibility=shown.post["visibility"],
             ),
         )
     except Invalid as exc:
