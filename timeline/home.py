@@ -67,12 +67,19 @@ async def home_page(account_id: int, page: Page, *, user_id: int | None = None) 
         else:
             below_floor = window.exhausted and (floor is None or lo is None or lo < floor)
         fallback_hi = hi if floor is None else min(floor, hi if hi is not None else floor)
+        # Pulled authors only matter within what this round covers.
+        pull_lo, pull_hi = lo or 0, hi or pull.MAX_ID
+        if covered is not None:
+            if ascending:
+                pull_hi = min(pull_hi, covered + 1)
+            else:
+                pull_lo = max(pull_lo, covered - 1)
         rows = await db.fetch(
             query,
             account_id,
             ids,
-            lo or 0,
-            hi or pull.MAX_ID,
+            pull_lo,
+            pull_hi,
             per_author,
             below_floor,
             lo or 0,
