@@ -4,7 +4,10 @@ read time, paginated by id; rebuilt from PostgreSQL when the Redis feed is missi
 
 from __future__ import annotations
 
+import time
+
 from node import accounts, db
+from node.ids import SEQUENCE_BITS
 from node.post_views import PostView
 from timeline import pull, store
 from timeline.page import Page
@@ -17,10 +20,20 @@ MAX_ROUNDS = 4  # rounds of reading further when filters removed most of a page
 _QUERIES = {ascending: pull.page_query(ascending=ascending) for ascending in (False, True)}
 
 
+# Rebuilds look back this far first: when the window already holds a full feed, its newest
+# posts are the newest of all, and far fewer index entries were read than for all time.
+REBUILD_WINDOWS_DAYS = (3, 30, None)
+
+
 async def rebuild(account_id: int) -> int:
     """Fill an account's feed from PostgreSQL; returns how many posts it got."""
     await store.begin_rebuild(account_id)
-    rows = await db.fetch(pull.REBUILD, account_id, REBUILD_SIZE)
+    now_ms = int(time.time() * 1000)
+    for days in REBUILD_WINDOWS_DAYS:
+        since = (now_ms - days * 86_400_000) << SEQUENCE_BITS if days else 0
+        rows = await db.fetch(pull.REBUILD, account_id, REBUILD_SIZE, since)
+        if len(rows) >= REBUILD_SIZE:
+            break
     await store.finish_rebuild(account_id, [row["id"] for row in rows])
     return len(rows)
 

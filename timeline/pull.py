@@ -154,15 +154,15 @@ def page_query(*, ascending: bool) -> str:
         ){HYDRATE}"""
 
 
-# A feed rebuilt from PostgreSQL: the newest $2 feed posts of the viewer ($1), their followed
-# authors and followed hashtags. Only authors among the $2 with the newest last_status_at can
-# have posts among the newest $2, and none of their posts older than the $2-th newest
-# last_status_at can either, so each author's scan stops there.
+# A feed rebuilt from PostgreSQL: the newest $2 feed posts newer than the id $3 of the viewer
+# ($1), their followed authors and followed hashtags. Only authors among the $2 with the newest
+# last_status_at can have posts among the newest $2, and none of their posts older than the
+# $2-th newest last_status_at can either, so each author's scan stops there (or at $3).
 REBUILD = f"""WITH followed AS (
         SELECT f.target_account_id AS aid, f.show_reblogs,
                coalesce(fa.last_status_at, 'infinity') AS seen
         FROM follows f JOIN accounts fa ON fa.id = f.target_account_id
-        WHERE f.account_id = $1 AND fa.suspended_at IS NULL
+        WHERE f.account_id = $1 AND fa.suspended_at IS NULL AND {posted_since("fa", "$3")}
         UNION ALL SELECT $1::bigint, true, 'infinity'::timestamptz
     ),
     cut AS (
@@ -171,8 +171,8 @@ REBUILD = f"""WITH followed AS (
             '-infinity') - interval '5 minutes' AS t
     ),
     bound AS (
-        SELECT t, CASE WHEN isfinite(t) THEN (extract(epoch FROM t) * 1000)::bigint << 16
-                       ELSE 0 END AS low
+        SELECT greatest($3::bigint, CASE WHEN isfinite(t)
+                   THEN (extract(epoch FROM t) * 1000)::bigint << 16 ELSE 0 END) AS low
         FROM cut
     ),
     recent AS (
