@@ -602,13 +602,16 @@
         const freshLog = doc.querySelector("[data-chat-log]");
         if (!log || !freshLog) return;
         for (const seen of log.querySelectorAll("[data-seen]")) seen.remove();
+        let answered = false;
         for (const item of freshLog.children) {
           const id = item.dataset.messageId;
           if (id && log.querySelector(`[data-message-id="${id}"]`)) continue;
           if (!id && !item.hasAttribute("data-seen")) continue;
           log.appendChild(document.importNode(item, true));
+          answered = answered || (Boolean(id) && !item.classList.contains("mine"));
         }
-        if (typingLine) typingLine.textContent = "";
+        // Whoever was typing has sent their message; a read receipt leaves "Typing…" alone.
+        if (answered && typingLine) typingLine.textContent = "";
         scrollToEnd();
       })();
       try {
