@@ -171,10 +171,6 @@ class Hub:
         self._lock = asyncio.Lock()
         self._prefix = get_settings().redis_prefix
 
-    @property
-    def channels(self) -> int:
-        return len(self._sessions)
-
     async def attach(self, channel: str, session: Session) -> None:
         async with self._lock:
             await self._start()
@@ -212,13 +208,13 @@ class Hub:
                 async for message in self._pubsub.listen():
                     if message.get("type") != "message":
                         continue
-                    listeners = self._sessions.get(message["channel"].decode()[prefix:])
+                    channel = message["channel"].decode()[prefix:]
+                    listeners = self._sessions.get(channel)
                     if not listeners:
                         continue
                     event = _parse(message["data"])
                     if event is None:
                         continue
-                    channel = message["channel"].decode()[prefix:]
                     for session in list(listeners):
                         session.deliver(channel, event)
             except asyncio.CancelledError:
