@@ -24,6 +24,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -326,8 +327,24 @@ async def bench_inbox(
     }
 
 
+async def queue_drained(node: NodeProcess) -> int:
+    """Wait until the node's job queue is empty (the likes above leave notification jobs
+    behind); how many jobs were waiting."""
+    client = Redis.from_url(node.env["PINHOLE_REDIS_URL"])
+    queue = node.env["PINHOLE_QUEUE_NAME"]
+    waiting = await client.zcard(queue)
+
+    async def empty() -> bool:
+        return await client.zcard(queue) == 0
+
+    await until(empty, 0.1)
+    await client.aclose()
+    return waiting
+
+
 async def bench_delivery(node: NodeProcess, pool: asyncpg.Pool, posts: int) -> dict:
     """A post to 1,000 followers on 100 servers; then `posts` more, for deliveries per second."""
+    progress(f"waited for {await queue_drained(node)} queued jobs to finish first")
     sink = TinyServer()
     port = free_port("127.0.1.1")
     hosts = [f"127.0.1.{n}" for n in range(1, 101)]

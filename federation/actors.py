@@ -157,6 +157,12 @@ def _cache_key(public_key: PublicKey) -> PublicKey:
     return public_key
 
 
+def is_key_cached(key_id: str) -> bool:
+    """Whether checking a signature by this key needs no database or network."""
+    cached = _key_cache.get(key_id)
+    return cached is not None and cached[0] > time.monotonic()
+
+
 def forget_cached_keys() -> None:
     _key_cache.clear()
 

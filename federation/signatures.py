@@ -585,14 +585,16 @@ class SignatureChecker:
             for payload in candidate.payloads
         )
 
-    async def verify(self, request: IncomingRequest) -> VerifiedSignature:
+    async def verify(
+        self, request: IncomingRequest, candidates: list[_Candidate] | None = None
+    ) -> VerifiedSignature:
         """The verified key and its owner; SignatureError when anything is wrong.
 
         A key that fails is looked up once more with refresh=True, since the sender may have
         rotated it; the lookup decides whether a refetch is allowed (cool-off).
         """
         problem: SignatureError | None = None
-        for candidate in self.candidates(request):
+        for candidate in candidates if candidates is not None else self.candidates(request):
             key = await self.key_lookup(candidate.key_id, False)
             if key is not None and self._matches(candidate, key):
                 return VerifiedSignature(key.key_id, key.owner, candidate.scheme)
