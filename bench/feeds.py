@@ -998,6 +998,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         pull_sat = await saturate(scratch, web_ports, home_lines(users["pull"]), seconds)
         log(f"fixed rate {args.rate}/s: home feed (active users, then pull path)")
         home_fixed = await open_loop(web_ports, active_raw, args.rate, seconds * 1.5)
+        # Above saturation an open loop only measures the queue: also at half the saturation.
+        half = max(10, round(home_sat["rps"] / 2))
+        home_half = await open_loop(web_ports, active_raw, half, seconds)
         pull_fixed = await open_loop(
             web_ports,
             [raw_get("/api/v1/timelines/home", t) for _, t in users["pull"]],
@@ -1046,6 +1049,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 "saturation": home_sat,
                 "ratio_to_minimal_feed": ratio,
                 f"fixed_rate_{args.rate}_rps": home_fixed,
+                "fixed_rate_half_saturation": home_half,
             },
             "pull_path_following_5_big_accounts": {
                 "saturation": pull_sat,
