@@ -6,6 +6,7 @@ is visible.
 
     .venv/bin/python bench/feeds.py            # seeds once (a few minutes), then measures
     .venv/bin/python bench/feeds.py --reseed   # drop the bench database and seed again
+    .venv/bin/python bench/feeds.py --drop     # remove the bench database and Redis keys
 
 Needs PostgreSQL and Redis on 127.0.0.1 (or PINHOLE_TEST_DATABASE_URL / PINHOLE_TEST_REDIS_URL)
 and, for saturation, `wrk` (apt-get install wrk); without it a Python closed loop is used.
@@ -1072,6 +1073,24 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         services.stop()
 
 
+async def drop() -> None:
+    """Remove the bench database and the bench's Redis keys."""
+    import redis.asyncio as aioredis
+
+    services = Services.start()
+    try:
+        admin = await asyncpg.connect(services.admin_dsn)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        await admin.close()
+        client = aioredis.Redis.from_url(services.redis_url)
+        async for stale in client.scan_iter(match=f"{PREFIX}*", count=5000):
+            await client.delete(stale)
+        await client.aclose()
+    finally:
+        services.stop()
+    log("bench data removed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reseed", action="store_true", help="drop the bench data and seed again")
@@ -1080,10 +1099,14 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=int, default=500, help="fixed offered load, requests/s")
     parser.add_argument("--seconds", type=float, default=10, help="length of each load run")
+    parser.add_argument("--drop", action="store_true", help="remove the bench data and stop")
     parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
         serve_floor(args.serve_floor)
+        return
+    if args.drop:
+        asyncio.run(drop())
         return
     try:
         import uvloop
