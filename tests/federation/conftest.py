@@ -36,5 +36,6 @@ def fresh_peer_log(request: pytest.FixtureRequest) -> None:
     if "peer" in request.fixturenames:
         peer = request.getfixturevalue("peer")
         peer.received.clear()
+        peer.fetched.clear()
         peer.answers.clear()
         peer.inbox_status = 202

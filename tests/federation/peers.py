@@ -56,6 +56,7 @@ class FakePeer:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path -> (bytes, type)
     received: list[Received] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)  # paths of GETs, in order
     inbox_status: int = 202
     # Answers for the next deliveries, in order: (status, headers); then inbox_status.
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
@@ -88,6 +89,7 @@ class FakePeer:
                 )
                 status, headers = peer.answers.pop(0) if peer.answers else (peer.inbox_status, {})
                 return Response(b"", status_code=status, headers=headers)
+            peer.fetched.append(path)
             if path == "/.well-known/webfinger":
                 resource = unquote(request.query_params.get("resource", ""))
                 username = resource.removeprefix("acct:").split("@")[0]

@@ -357,3 +357,27 @@ async def test_remote_photo_keeps_its_url_and_gets_a_cached_thumbnail(
         thumbnail = await client.get(media["preview_url"])
     assert thumbnail.status_code == 200
     assert thumbnail.headers["content-type"] == "image/webp"
+
+
+async def test_rotated_key_is_refetched_once_then_cooled_off(
+    node: NodeProcess, make_user, peer: FakePeer, remote_actor
+) -> None:
+    await make_user("rita")
+    actor = remote_actor()
+    first = follow_activity(actor, f"{node.url}/users/rita", 1)
+    assert (await actor.deliver(f"{node.url}/inbox", first)).status_code == 202
+    await processed(first["id"])
+    # The actor rotates its key: the node still holds the old one, so it fetches the new one.
+    rotated = PeerActor.create(peer, actor.username, key=1)
+    second = follow_activity(rotated, f"{node.url}/users/rita", 2)
+    fetches_before = peer.fetched.count(actor.path)
+    assert (await rotated.deliver(f"{node.url}/inbox", second)).status_code == 202
+    assert peer.fetched.count(actor.path) == fetches_before + 1
+    # A sender whose signature keeps failing cannot make the node fetch again and again.
+    impostor_key = PeerActor(peer, "/nowhere", "x", actor.private_pem, actor.public_pem)
+    for n in range(3):
+        body = json.dumps(follow_activity(rotated, f"{node.url}/users/rita", 10 + n)).encode()
+        headers = impostor_key.signed_headers(f"{node.url}/inbox", body)
+        headers["Signature"] = headers["Signature"].replace(impostor_key.key_id, rotated.key_id)
+        assert (await _post(f"{node.url}/inbox", body, headers)).status_code == 401
+    assert peer.fetched.count(actor.path) == fetches_before + 1

@@ -383,3 +383,33 @@ async def test_forwarded_report_reaches_the_reported_accounts_node(rig: Rig) -> 
         "SELECT uri FROM accounts WHERE id = $1", report["account_id"]
     )
     assert reporter == f"{rig.nodes['a'].url}/actor"  # the server reports, not the person
+
+
+async def test_profile_update_and_boost_travel(rig: Rig) -> None:
+    a, b = await join(rig.nodes["a"], name("ann")), await join(rig.nodes["b"], name("bob"))
+    b_on_a = await follow_across(a, b)
+    await b.client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"display_name": "Bob Builder", "note": "I take pictures"},
+    )
+
+    async def renamed():
+        shown = (await a.get(f"/api/v1/accounts/{b_on_a}")).json()
+        return shown if shown["display_name"] == "Bob Builder" else None
+
+    shown = await wait_until(renamed, 15)
+    assert "I take pictures" in shown["note"]
+    post = (await b.post("/api/v1/statuses", data={"status": "boost me"})).json()
+    copy_id = await local_id(rig.pool_of(a), post["uri"])
+    assert (await a.post(f"/api/v1/statuses/{copy_id}/reblog")).status_code == 200
+
+    async def boosted():
+        return (await b.get(f"/api/v1/statuses/{post['id']}")).json()["reblogs_count"] == 1
+
+    await wait_until(boosted, 15)
+    await a.post(f"/api/v1/statuses/{copy_id}/unreblog")
+
+    async def unboosted():
+        return (await b.get(f"/api/v1/statuses/{post['id']}")).json()["reblogs_count"] == 0
+
+    await wait_until(unboosted, 15)
