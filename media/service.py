@@ -86,6 +86,16 @@ class StorageUnavailable(PinholeError):
     status = 503
 
 
+@asynccontextmanager
+async def _storage_unavailable_on_failure(action: str) -> AsyncIterator[None]:
+    """For requests: a store that fails (OSError, as both backends raise) is a 503."""
+    try:
+        yield
+    except OSError as error:
+        log.warning("media storage failed to %s: %s", action, error)
+        raise StorageUnavailable("media storage is unavailable, try again later") from None
+
+
 # --- limits and storage ------------------------------------------------------------------------
 
 
@@ -268,11 +278,11 @@ async def _create(
         if digest and await is_media_hash_blocked(digest):
             raise UploadRefused(BLOCKED, field)
     media_id = new_id()
-    storage = await media_storage()
     upload_key = _incoming_key(media_id, checked.mime)
     pending: dict[str, Any] = {}
     written: list[str] = []
-    try:
+    async with _storage_unavailable_on_failure("keep an upload"):
+        storage = await media_storage()
         try:
             await storage.put(upload_key, data, checked.mime)
             written.append(upload_key)
@@ -281,9 +291,10 @@ async def _create(
                 await storage.put(thumb_key, thumbnail, thumb.mime)
                 written.append(thumb_key)
                 pending[_UPLOAD_THUMBNAIL] = {"key": thumb_key, "mime": thumb.mime}
-        except OSError as error:
-            log.warning("media storage failed for an upload: %s", error)
-            raise StorageUnavailable("media storage is unavailable, try again later") from None
+        except BaseException:
+            await _delete_keys(storage, written)
+            raise
+    try:
         return await db.fetchrow(
             """INSERT INTO media_attachments (id, account_id, type, state, description, focus_x,
                    focus_y, mime_type, file_size, sha256, upload_key, renditions)
@@ -332,13 +343,12 @@ async def upload_media_now(
     that leaves nothing behind."""
     row = await _create(account_id, data, description=description, focus=focus, thumbnail=thumbnail)
     try:
-        done = await process_media(row["id"], upload=data)
-    except OSError as error:
-        await delete_attachments([row["id"]])
-        log.warning("media storage failed while processing %s: %s", row["id"], error)
-        raise StorageUnavailable("media storage is unavailable, try again later") from None
+        async with _storage_unavailable_on_failure("store renditions"):
+            done = await process_media(row["id"], upload=data)
     except BaseException:
-        await delete_attachments([row["id"]])
+        # Best effort: what storage keeps of a failed attempt the orphan sweep removes.
+        with contextlib.suppress(OSError):
+            await delete_attachments([row["id"]])
         raise
     if done is None:
         raise NotFound()
@@ -574,9 +584,11 @@ async def describe_media(
 async def delete_unattached_media(account_id: int, media_id: int | None) -> None:
     """Delete one's own upload that is on no post, with its bytes unless others use them."""
     row = await own_media(account_id, media_id)
-    if row["post_id"] is not None or not await delete_attachments(
-        [row["id"]], unattached_only=True
-    ):
+    deleted = []
+    if row["post_id"] is None:
+        async with _storage_unavailable_on_failure("delete an upload"):
+            deleted = await delete_attachments([row["id"]], unattached_only=True)
+    if not deleted:
         raise Invalid("media", "is attached to a post: delete the post instead")
 
 
@@ -735,11 +747,8 @@ async def _store_profile_picture(kind: str, data: bytes) -> tuple[str, Rendition
     except MediaRejected as rejected:
         raise UploadRefused(f"{kind}: {rejected.message}", kind) from None
     key = PROFILE_PREFIX + content_key(rendition.data, rendition.extension)
-    try:
+    async with _storage_unavailable_on_failure(f"store an {kind}"):
         await (await media_storage()).put(key, rendition.data, rendition.mime)
-    except OSError as error:
-        log.warning("media storage failed for a %s: %s", kind, error)
-        raise StorageUnavailable("media storage is unavailable, try again later") from None
     return key, rendition
 
 
@@ -755,7 +764,8 @@ async def update_profile(
     if avatar is None and header is None:
         return await accounts.update_profile(account_id, changes)
     before = await accounts.get_account(account_id)
-    storage = await media_storage()
+    async with _storage_unavailable_on_failure("reach the media store"):
+        storage = await media_storage()
     count = await _deletion_count()
     blobs: dict[str, Rendition] = {}
     for kind, data in (("avatar", avatar), ("header", header)):
@@ -764,7 +774,8 @@ async def update_profile(
             blobs[key] = rendition
             changes = replace(changes, **{f"{kind}_url": storage.url(key)})
     row = await accounts.update_profile(account_id, changes)
-    await _confirm_stored(storage, blobs, count)
+    async with _storage_unavailable_on_failure("store a profile picture"):
+        await _confirm_stored(storage, blobs, count)
     for column in ("avatar_url", "header_url"):
         replaced = _profile_key(before[column])
         if replaced is not None and before[column] != row[column]:

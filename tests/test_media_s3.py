@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -206,3 +207,40 @@ async def test_node_media_paths_redirect_to_the_bucket(
         assert moved.headers["location"] == media["url"]
         assert (await client.get(f"{s3_node.url}/media/incoming/x.jpg")).status_code == 404
         assert (await client.get(media["url"])).status_code == 200
+
+
+async def test_unreachable_storage_is_a_503_and_keeps_no_row(node: NodeProcess, make_user) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead_endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    process = NodeProcess.configure(
+        database_url=node.env["PINHOLE_DATABASE_URL"],
+        redis_url=node.env["PINHOLE_REDIS_URL"],
+        extra_env={
+            "PINHOLE_MEDIA_BACKEND": "s3",
+            "PINHOLE_S3_ENDPOINT": dead_endpoint,
+            "PINHOLE_S3_ACCESS_KEY": "testing",
+            "PINHOLE_S3_SECRET_KEY": "testing",
+        },
+    )
+    process.start()
+    try:
+        alice = await make_user("alice")
+        async with httpx.AsyncClient(
+            base_url=process.url, timeout=60, headers={"Authorization": f"Bearer {alice.token}"}
+        ) as client:
+            photo = samples.phone_jpeg(200, 150, seed=34)
+            for version in ("v2", "v1"):
+                response = await client.post(
+                    f"/api/{version}/media", files={"file": ("a.jpg", photo, "image/jpeg")}
+                )
+                assert response.status_code == 503, response.text
+                assert response.json()["error"] == "media storage is unavailable, try again later"
+            avatar = await client.patch(
+                "/api/v1/accounts/update_credentials",
+                files={"avatar": ("a.jpg", photo, "image/jpeg")},
+            )
+            assert avatar.status_code == 503
+        assert await db.fetchval("SELECT count(*) FROM media_attachments") == 0
+    finally:
+        process.stop()
