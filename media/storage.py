@@ -288,8 +288,8 @@ def storage_from_settings(settings: MediaSettings) -> Storage:
     """Local disk under `data_dir/media`, or the configured S3 bucket; the same object for the
     same settings, since a boto3 client takes tens of milliseconds to build.
 
-    With S3, public URLs still start with `public_media_url`: set the media base URL to the
-    bucket's or a CDN's address, or the node must pass /media through to the bucket.
+    With S3, public URLs start with `public_media_url` too: the media base URL when set (a
+    CDN, or a proxy path to the bucket), else the bucket's own address (settings.s3_bucket_url).
     """
     identity = (
         settings.media_backend,
