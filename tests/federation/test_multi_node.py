@@ -4,7 +4,7 @@ talking ActivityPub over real HTTP: what their users see of each other."""
 from __future__ import annotations
 
 import asyncio
-import json
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from itertools import count
@@ -12,8 +12,8 @@ from itertools import count
 import asyncpg
 import httpx
 import pytest
+from PIL import Image, ImageDraw
 
-from node.ids import new_id
 from tests.federation.flows import Member, find, follow_across, join, local_id, relationship
 from tests.rig import NodeProcess, Services, wait_until
 
@@ -72,55 +72,32 @@ async def home_ids(member: Member) -> list[str]:
     return [s["uri"] for s in (await member.get("/api/v1/timelines/home")).json()]
 
 
-async def add_photos(rig: Rig, owner: Member, photos: list[tuple[str, int, int]]) -> list[str]:
-    """Processed photos of `owner`, as the media service leaves them after an upload (the
-    upload API is not in the tree yet): (alt text, width, height) each; their ids."""
-    pool = rig.pool_of(owner)
+def jpeg(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    picture = io.BytesIO()
+    image = Image.new("RGB", (width, height), colour)
+    ImageDraw.Draw(image).ellipse((width // 4, height // 4, width // 2, height // 2), fill="white")
+    image.save(picture, "JPEG", quality=80)
+    return picture.getvalue()
+
+
+async def upload_photos(owner: Member, photos: list[tuple[str, int, int]]) -> list[str]:
+    """Upload photos (alt text, width, height) the way an app does, and wait until each is
+    processed; their media ids."""
     ids = []
-    for position, (alt, width, height) in enumerate(photos):
-        media_id = new_id()
-        key = f"{media_id:x}"
-        renditions = {
-            "original": {
-                "key": f"{key}/original.jpg",
-                "mime": "image/jpeg",
-                "width": width,
-                "height": height,
-            },
-            "large": {
-                "key": f"{key}/large.webp",
-                "mime": "image/webp",
-                "width": 2048,
-                "height": 2048 * height // width,
-            },
-            "large_jpeg": {
-                "key": f"{key}/large.jpg",
-                "mime": "image/jpeg",
-                "width": 2048,
-                "height": 2048 * height // width,
-            },
-            "small": {
-                "key": f"{key}/small.webp",
-                "mime": "image/webp",
-                "width": 640,
-                "height": 640 * height // width,
-            },
-        }
-        await pool.execute(
-            """INSERT INTO media_attachments (id, account_id, type, state, description, focus_x,
-                   focus_y, mime_type, renditions, blurhash, width, height, position)
-               VALUES ($1, $2, 'image', 'ready', $3, 0.25, -0.5, 'image/jpeg', $4::jsonb,
-                       $5, $6, $7, $8)""",
-            media_id,
-            int(owner.account_id),
-            alt,
-            json.dumps(renditions),
-            f"LEHV6nWB2yk8pyo0adR*.7kCMdnj{position}",
-            width,
-            height,
-            position,
+    for n, (alt, width, height) in enumerate(photos):
+        response = await owner.post(
+            "/api/v2/media",
+            files={"file": (f"photo{n}.jpg", jpeg(width, height, (40 * n, 90, 160)), "image/jpeg")},
+            data={"description": alt, "focus": "0.25,-0.5"},
         )
-        ids.append(str(media_id))
+        assert response.status_code in (200, 202), response.text
+        ids.append(response.json()["id"])
+    for media_id in ids:
+
+        async def ready(media_id: str = media_id) -> bool:
+            return (await owner.get(f"/api/v1/media/{media_id}")).status_code == 200
+
+        await wait_until(ready, 60)
     return ids
 
 
@@ -152,7 +129,7 @@ async def test_album_reaches_the_remote_followers_home_feed(rig: Rig) -> None:
     a, b = await join(rig.nodes["a"], name("ann")), await join(rig.nodes["b"], name("bob"))
     await follow_across(a, b)
     photos = [("a red door", 4000, 3000), ("the harbour at dusk", 6000, 4000), ("cat", 800, 1200)]
-    media_ids = await add_photos(rig, b, photos)
+    media_ids = await upload_photos(b, photos)
     post = (
         await b.post(
             "/api/v1/statuses",
@@ -176,7 +153,12 @@ async def test_album_reaches_the_remote_followers_home_feed(rig: Rig) -> None:
     assert shown["tags"][0]["name"] == "walk"
     widths = [m["meta"]["original"]["width"] for m in shown["media_attachments"]]
     assert widths == [4000, 2048, 800]  # the 6000 px photo travels as its large rendition
-    assert shown["media_attachments"][1]["url"].endswith("/large.jpg")
+    large = shown["media_attachments"][1]["url"]
+    assert large != post["media_attachments"][1]["url"]
+    async with httpx.AsyncClient() as client:
+        fetched = await client.get(large)
+    assert fetched.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(fetched.content)).size == (2048, 1365)
     assert shown["media_attachments"][0]["meta"]["focus"] == {"x": 0.25, "y": -0.5}
 
 
