@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from arq.cron import CronJob, cron
+
 from federation import outbox
 from federation.delivery import deliver, requeue_due_deliveries
 from federation.inbox.dispatch import process_activity
@@ -110,4 +112,10 @@ FUNCTIONS = [
     federate_account_updated,
     federate_report_created,
     cache_remote_media,
+]
+
+# A safety net: deliveries whose job was lost (Redis flushed, a worker killed mid-attempt) are
+# queued again; every few minutes, one run at a time across workers.
+CRON_JOBS: list[CronJob] = [
+    cron(requeue_deliveries, minute=set(range(2, 60, 5)), unique=True, run_at_startup=False),
 ]

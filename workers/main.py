@@ -77,7 +77,7 @@ def build_worker(*, own_pool: bool, handle_signals: bool) -> Worker:
     """A worker; `own_pool` when it runs alone (not beside the web server in one process)."""
     return Worker(
         functions=[timed(function) for function in FUNCTIONS],
-        cron_jobs=[*CRON_JOBS, *trends_jobs.CRON_JOBS],
+        cron_jobs=[*CRON_JOBS, *trends_jobs.CRON_JOBS, *federation.CRON_JOBS],
         redis_settings=redis_settings(),
         queue_name=get_settings().queue_name,
         on_startup=_startup,
