@@ -186,7 +186,6 @@ async def live(socket: WebSocket) -> None:
     if session is None or socket.headers.get("origin") != get_settings().base_url:
         await socket.close(code=4403)
         return
-    await socket.accept()
     stream = streaming.Session(
         Identity(
             token_id=0,
@@ -197,8 +196,14 @@ async def live(socket: WebSocket) -> None:
             role=session.role,
         )
     )
+    # Subscribed before the socket opens: once the page sees it open, no message is missed.
     await stream.open()
-    await stream.subscribe("direct")
+    try:
+        await stream.subscribe("direct")
+        await socket.accept()
+    except BaseException:
+        await stream.close()
+        raise
     closed = asyncio.create_task(_until_closed(socket))
     try:
         while True:

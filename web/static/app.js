@@ -621,6 +621,20 @@
       }
     }
 
+    // An event can come a moment before what it announces is readable: look again briefly
+    // until the conversation (and, in the open chat, its latest message) is on the page.
+    async function refreshUntilShown(conversation, attempt) {
+      await refresh();
+      const id = String(conversation.id || "");
+      const latest = conversation.last_status ? String(conversation.last_status.id) : "";
+      const listed = !id || root.querySelector(`.conversation-list a[href="/messages/${id}"]`);
+      const shown =
+        id !== conversationId || !latest || root.querySelector(`[data-message-id="${latest}"]`);
+      if ((!listed || !shown) && attempt < 10) {
+        setTimeout(() => refreshUntilShown(conversation, attempt + 1), 200 * (attempt + 1));
+      }
+    }
+
     function connect(delay) {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       const socket = new WebSocket(`${scheme}://${location.host}/messages/live`);
@@ -644,7 +658,7 @@
         }
         const about = String(payload.conversation_id || payload.id || "");
         if (data.event === "conversation") {
-          refresh();
+          refreshUntilShown(payload, 0);
         } else if (data.event === "pinhole.typing" && about === conversationId && typingLine) {
           typingLine.textContent = "Typing…";
           clearTimeout(typingTimer);
