@@ -33,6 +33,7 @@ GROUPED_TYPES = ("favourite", "follow", "reblog")
 # A group collects the same kind of notification for up to this long after it began.
 GROUP_SPAN_HOURS = 12
 SAMPLE_ACCOUNTS = 8
+GROUP_SCAN = 20  # notifications read per group asked for, to find a page of groups
 STAFF_ROLES = ("moderator", "admin")
 
 
@@ -337,10 +338,13 @@ def known_types(raw: Iterable[str]) -> tuple[str, ...]:
 
 def _shown(alias: str, owner: str) -> str:
     """SQL condition: a notification the owner may still see — its sender not suspended, no
-    block either way or mute with notifications since, and its post still visible."""
+    block either way or mute with notifications since, and its post not deleted. (Whether
+    the owner may still see the post is checked when the page is rendered: hydration drops
+    what the visibility rule hides, so this stays cheap on long lists.) Only anti-joins, so a
+    page is read newest first from the index and stops at its limit."""
     return f"""(
-        EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = {alias}.from_account_id
-                AND sa.suspended_at IS NULL)
+        NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = {alias}.from_account_id
+                    AND sa.suspended_at IS NOT NULL)
         AND NOT EXISTS (
             SELECT 1 FROM blocks sb
             WHERE (sb.account_id = {owner} AND sb.target_account_id = {alias}.from_account_id)
@@ -349,8 +353,8 @@ def _shown(alias: str, owner: str) -> str:
             SELECT 1 FROM mutes sm
             WHERE sm.account_id = {owner} AND sm.target_account_id = {alias}.from_account_id
               AND sm.hide_notifications AND (sm.expires_at IS NULL OR sm.expires_at > now()))
-        AND ({alias}.post_id IS NULL OR EXISTS (
-            SELECT 1 FROM posts p WHERE p.id = {alias}.post_id AND {visible_to("p", owner)}))
+        AND NOT EXISTS (
+            SELECT 1 FROM posts sp WHERE sp.id = {alias}.post_id AND sp.deleted_at IS NOT NULL)
     )"""
 
 
@@ -471,22 +475,27 @@ async def unread_count(
     grouped_types: tuple[str, ...] | None = None,
 ) -> int:
     """Notifications after the `notifications` read marker (all of them without a marker),
-    counted up to `limit`; with grouped_types, groups are counted (as /api/v2 shows them)."""
+    counted up to `limit`; with grouped_types, the groups among the newest of them (as
+    /api/v2 shows them). Reads at most a bounded number of rows however many there are."""
     args: list[object] = [owner_id]
     where = filters.sql("n", args)
-    counted = "n.id"
+    counted, scan = "n.id", limit
     if grouped_types is not None:
-        counted = _group_expression("n", grouped_types, args)
-    args.append(limit)
-    return await db.fetchval(
-        f"""SELECT count(*) FROM (
-                SELECT DISTINCT {counted} FROM notifications n
-                WHERE n.account_id = $1 AND {where}
-                  AND n.id > coalesce((SELECT last_read_id FROM markers
-                                       WHERE account_id = $1 AND timeline = 'notifications'), 0)
-                  AND {_shown("n", "$1")}
-                LIMIT ${len(args)}) unread""",
-        *args,
+        counted, scan = _group_expression("n", grouped_types, args), limit * GROUP_SCAN
+    args.append(scan)
+    return min(
+        limit,
+        await db.fetchval(
+            f"""SELECT count(DISTINCT unread.counted) FROM (
+                    SELECT {counted} AS counted FROM notifications n
+                    WHERE n.account_id = $1 AND {where}
+                      AND n.id > coalesce((SELECT last_read_id FROM markers
+                                           WHERE account_id = $1 AND timeline = 'notifications'),
+                                          0)
+                      AND {_shown("n", "$1")}
+                    ORDER BY n.id DESC LIMIT ${len(args)}) unread""",
+            *args,
+        ),
     )
 
 
@@ -526,6 +535,22 @@ def _group_expression(alias: str, grouped_types: tuple[str, ...], args: list[obj
     )
 
 
+def _members(key: str, filters: Filter, args: list[object]) -> str:
+    """SQL rows (id, from_account_id) of the group whose key is the SQL expression `key`: the
+    notifications sharing a stored group key, or the one notification of `ungrouped-<id>`.
+    Two branches, so each reads an index."""
+    where = filters.sql("a", args)
+    return f"""
+        SELECT a.id, a.from_account_id FROM notifications a
+        WHERE {key} NOT LIKE 'ungrouped-%' AND a.account_id = $1 AND a.group_key = {key}
+          AND {where} AND {_shown("a", "$1")}
+        UNION ALL
+        SELECT a.id, a.from_account_id FROM notifications a
+        WHERE {key} LIKE 'ungrouped-%' AND a.account_id = $1
+          AND a.id = (CASE WHEN {key} LIKE 'ungrouped-%' THEN substr({key}, 11)::bigint END)
+          AND {where} AND {_shown("a", "$1")}"""
+
+
 async def group_page(
     owner_id: int,
     filters: Filter,
@@ -535,35 +560,38 @@ async def group_page(
     only_key: str | None = None,
 ) -> GroupPage:
     """One page of notification groups, newest group first: each group's count and sample
-    accounts cover the whole group; page_min_id/page_max_id the part of it on this page."""
+    accounts cover the whole group; page_min_id/page_max_id the part of it on this page.
+
+    Groups are found among the newest notifications of the window (GROUP_SCAN per group
+    asked for), so a page costs the same however many notifications the account has; a
+    group that spans pages shows on each, as on Mastodon."""
     args: list[object] = [owner_id]
-    where = filters.sql("n", args)
-    group_of = _group_expression("n", grouped_types, args)
-    args.append(only_key)
-    only = f"(${len(args)}::text IS NULL OR s.gkey = ${len(args)}::text)"
-    cursor, _ = window.sql("s.id", args)
-    direction = "ASC" if window.ascending else "DESC"
+    if only_key is not None:
+        args.append(only_key)
+        paged = f"""SELECT $2::text AS gkey, max(m.id) AS page_max_id, min(m.id) AS page_min_id
+                    FROM ({_members("$2::text", filters, args)}) m HAVING count(*) > 0"""
+    else:
+        where = filters.sql("n", args)
+        group_of = _group_expression("n", grouped_types, args)
+        cursor, _ = window.sql("n.id", args)
+        limit = f"${len(args)}"
+        direction = "ASC" if window.ascending else "DESC"
+        paged = f"""SELECT r.gkey, max(r.id) AS page_max_id, min(r.id) AS page_min_id
+                    FROM (SELECT n.id, {group_of} AS gkey FROM notifications n
+                          WHERE n.account_id = $1 AND {where} AND {cursor}
+                            AND {_shown("n", "$1")}
+                          ORDER BY n.id {direction} LIMIT {limit} * {GROUP_SCAN}) r
+                    GROUP BY r.gkey ORDER BY max(r.id) {direction} LIMIT {limit}"""
     rows = await db.fetch(
-        f"""WITH shown AS (
-                SELECT n.*, {group_of} AS gkey FROM notifications n
-                WHERE n.account_id = $1 AND {where} AND {_shown("n", "$1")}
-            ),
-            paged AS (
-                SELECT s.gkey, max(s.id) AS page_max_id, min(s.id) AS page_min_id
-                FROM shown s WHERE {cursor} AND {only}
-                GROUP BY s.gkey ORDER BY max(s.id) {direction} LIMIT ${len(args)}
-            )
-            SELECT pg.gkey, pg.page_max_id, pg.page_min_id,
-                   (SELECT count(*) FROM shown a WHERE a.gkey = pg.gkey) AS total,
-                   latest.id AS latest_id, latest.type, latest.created_at,
-                   latest.post_id, latest.report_id,
-                   (SELECT array_agg(x.from_account_id ORDER BY x.last_id DESC) FROM (
-                        SELECT b.from_account_id, max(b.id) AS last_id FROM shown b
-                        WHERE b.gkey = pg.gkey GROUP BY b.from_account_id
-                        ORDER BY max(b.id) DESC LIMIT {SAMPLE_ACCOUNTS}) x) AS sample
-            FROM paged pg
-            JOIN LATERAL (SELECT * FROM shown c WHERE c.gkey = pg.gkey
-                          ORDER BY c.id DESC LIMIT 1) latest ON true
+        f"""SELECT pg.gkey, pg.page_max_id, pg.page_min_id, m.ids, m.senders,
+                   latest.type, latest.created_at, latest.post_id, latest.report_id
+            FROM ({paged}) pg
+            CROSS JOIN LATERAL (
+                SELECT array_agg(g.id ORDER BY g.id DESC) AS ids,
+                       array_agg(g.from_account_id ORDER BY g.id DESC) AS senders
+                FROM ({_members("pg.gkey", filters, args)}) g
+            ) m
+            JOIN notifications latest ON latest.id = m.ids[1]
             ORDER BY pg.page_max_id DESC""",
         *args,
     )
@@ -571,12 +599,12 @@ async def group_page(
         Group(
             group_key=r["gkey"],
             type=r["type"],
-            notifications_count=r["total"],
-            most_recent_notification_id=r["latest_id"],
+            notifications_count=len(r["ids"]),
+            most_recent_notification_id=r["ids"][0],
             page_min_id=r["page_min_id"],
             page_max_id=r["page_max_id"],
             latest_at=r["created_at"],
-            sample_account_ids=list(r["sample"] or []),
+            sample_account_ids=list(dict.fromkeys(r["senders"]))[:SAMPLE_ACCOUNTS],
             post_id=r["post_id"],
             report_id=r["report_id"],
         )
@@ -611,11 +639,9 @@ async def _with_entities(groups: list[Group], owner_id: int) -> GroupPage:
     return GroupPage(groups=kept, accounts=accounts, statuses=statuses, reports=reports)
 
 
-async def group(
-    owner_id: int, group_key: str, grouped_types: tuple[str, ...] = GROUPED_TYPES
-) -> GroupPage:
+async def group(owner_id: int, group_key: str) -> GroupPage:
     """One notification group by its key."""
-    found = await group_page(owner_id, Filter(), Window(limit=1), grouped_types, only_key=group_key)
+    found = await group_page(owner_id, Filter(), Window(limit=1), only_key=group_key)
     if not found.groups:
         raise NotFound()
     return found
