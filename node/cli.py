@@ -91,7 +91,8 @@ async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> No
     )
     worker_task = asyncio.create_task(worker.async_run()) if worker else None
     started = asyncio.create_task(server.serve())
-    while not server.started and not started.done():
+    # uvicorn exposes only a flag for "listening", no event to wait on.
+    while not server.started and not started.done():  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     if server.started:
         print(

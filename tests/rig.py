@@ -176,7 +176,7 @@ class NodeProcess:
         return self.log_path.read_text(errors="replace")[-8000:] if self.log_path else ""
 
 
-async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
+async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):  # noqa: ASYNC109
     """Poll an async predicate until it returns something truthy; fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
