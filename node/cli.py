@@ -83,6 +83,7 @@ async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> No
             port=settings.port,
             log_level="info",
             log_config=None,  # logs go through node.observability's handler
+            access_log=False,  # the request middleware writes one access line per request
             proxy_headers=True,
             server_header=False,
             # Streaming responses never end by themselves: a stop waits this long for them.
