@@ -88,7 +88,9 @@ def build_worker(*, own_pool: bool, handle_signals: bool) -> Worker:
         max_jobs=20,
         job_timeout=600,
         max_tries=5,
-        poll_delay=0.05,
+        # Real-time events (notifications, DMs) wait for the next poll: 10 ms instead of 50 ms
+        # halves like-to-WebSocket latency (p50 ~25 ms, bench/realtime.py) for ~3% of a core.
+        poll_delay=0.01,
         # Refreshes `<queue>:health-check` in Redis: the container health check reads it.
         health_check_interval=30,
     )
