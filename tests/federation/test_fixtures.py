@@ -18,7 +18,7 @@ from tests.federation.flows import follow_remote, processed, resolve
 from tests.federation.peers import FakePeer, PeerActor
 from tests.rig import NodeProcess, wait_until
 
-FIXTURES = Path("/work/shared/fixtures/activitypub")
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "activitypub"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
