@@ -3,6 +3,7 @@ or bare IRIs, three spellings of Public."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,6 +95,7 @@ def text_of(value: Any) -> str:
     return ""
 
 
+@lru_cache(maxsize=65536)
 def host_of(uri: str) -> str:
     """The host of a URI with its port when it has one (`127.0.0.2:8000`), lowercased."""
     parts = urlsplit(uri or "")

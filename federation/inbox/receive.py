@@ -6,8 +6,10 @@ job that `process_inbox_activity` runs; a delivery is answered 202 as soon as it
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from dataclasses import dataclass
 
 import msgspec
 from arq.constants import expires_extra_ms, job_key_prefix
@@ -32,36 +34,154 @@ PROCESS_JOB = "process_inbox_activity"
 OWN_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
 
 
-# Whether the node refuses a sender ($1: its domain without port, $2: its actor id, $3: the
-# federation mode from the environment): a suspended domain, a domain outside the allowlist in
-# allowlist mode, or a suspended account.
-REFUSED_SQL = """
-    coalesce((SELECT severity FROM pinhole_domain_block($1)) = 'suspend', false)
-    OR EXISTS (SELECT 1 FROM accounts WHERE uri = $2 AND suspended_at IS NOT NULL)
-    OR (coalesce((SELECT value FROM instance_settings WHERE key = 'federation_mode'), $3)
-          = 'allowlist'
-        AND NOT EXISTS (SELECT 1 FROM domain_allows
-                        WHERE domain = lower($1)
-                           OR right(lower($1), length(domain) + 1) = '.' || domain))"""
+def refused_sql(domain: str, actor: str, mode: str) -> str:
+    """SQL: whether the node refuses a sender (its domain without port, its actor id, and the
+    federation mode from the environment as SQL expressions): a suspended domain, a domain
+    outside the allowlist in allowlist mode, or a suspended account."""
+    return f"""(
+        coalesce((SELECT severity FROM pinhole_domain_block({domain})) = 'suspend', false)
+        OR EXISTS (SELECT 1 FROM accounts WHERE uri = {actor} AND suspended_at IS NOT NULL)
+        OR (coalesce((SELECT value FROM instance_settings WHERE key = 'federation_mode'),
+                     {mode}) = 'allowlist'
+            AND NOT EXISTS (SELECT 1 FROM domain_allows
+                            WHERE domain = lower({domain})
+                               OR right(lower({domain}), length(domain) + 1) = '.' || domain)))"""
 
-STORE_SQL = f"""
-    WITH policy AS (SELECT {REFUSED_SQL} AS refused),
+
+# One statement stores a whole batch of deliveries, judging each sender on the way.
+STORE_BATCH_SQL = f"""
+    WITH input AS (
+        SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+                             $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[])
+            AS t(ord, domain, actor_uri, id, activity_id, activity_type, object_type, key_id,
+                 recipient_account_id, body)
+    ),
+    judged AS (
+        SELECT input.*, {refused_sql("input.domain", "input.actor_uri", "$11")} AS refused
+        FROM input
+    ),
     stored AS (
         INSERT INTO inbox_activities (id, activity_id, activity_type, object_type, actor_uri,
             key_id, recipient_account_id, body)
-        SELECT $4, $5, $6, $7, $2, $8, $9, $10 FROM policy WHERE NOT policy.refused
+        SELECT id, activity_id, activity_type, object_type, actor_uri, key_id,
+               recipient_account_id, body
+        FROM judged WHERE NOT refused ORDER BY ord
         ON CONFLICT (activity_id) DO NOTHING RETURNING id
     )
-    SELECT (SELECT refused FROM policy) AS refused, (SELECT id FROM stored) AS id"""
+    SELECT judged.ord, judged.refused, stored.id
+    FROM judged LEFT JOIN stored ON stored.id = judged.id ORDER BY judged.ord"""
 
 
-def _policy_args(actor_uri: str) -> tuple[str, str, str]:
-    return host_of(actor_uri).split(":")[0], actor_uri, get_settings().federation_mode
+def _domain_of(actor_uri: str) -> str:
+    return host_of(actor_uri).split(":")[0]
 
 
 async def sender_refused(actor_uri: str) -> bool:
-    """Whether this node refuses the sender (see REFUSED_SQL)."""
-    return bool(await db.fetchval(f"SELECT {REFUSED_SQL}", *_policy_args(actor_uri)))
+    """Whether this node refuses the sender (see refused_sql)."""
+    return bool(
+        await db.fetchval(
+            f"SELECT {refused_sql('$1', '$2', '$3')}",
+            _domain_of(actor_uri),
+            actor_uri,
+            get_settings().federation_mode,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One verified delivery, ready to store."""
+
+    actor_uri: str
+    activity_id: str
+    activity_type: str
+    object_type: str
+    key_id: str
+    recipient_account_id: int | None
+    body: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    refused: bool
+    row_id: int | None  # None: refused, or a repeat of an activity already stored
+
+
+class InboxWriter:
+    """Stores deliveries in batches: requests that arrive while a write is under way share the
+    next one (one INSERT, one commit, one Redis round trip for their jobs), so a busy inbox
+    pays per batch what a quiet one pays per delivery."""
+
+    MAX_BATCH = 500
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Delivery, asyncio.Future[Stored]]] = []
+        self.task: asyncio.Task | None = None
+
+    async def store(self, delivery: Delivery) -> Stored:
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        self.pending.append((delivery, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._write_batches())
+        return await future
+
+    async def _write_batches(self) -> None:
+        while self.pending:
+            await asyncio.sleep(0)  # let requests arriving in the same moment join
+            batch = self.pending[: self.MAX_BATCH]
+            del self.pending[: self.MAX_BATCH]
+            await self._write_settling(batch)
+
+    @staticmethod
+    async def _write_settling(batch: list[tuple[Delivery, asyncio.Future[Stored]]]) -> None:
+        """Write a batch and answer each waiting request; when the batch fails, each delivery
+        is written alone, so one bad delivery cannot fail the others."""
+        try:
+            results = await _write(batch)
+        except Exception as exc:
+            if len(batch) > 1:
+                for item in batch:
+                    await InboxWriter._write_settling([item])
+                return
+            if not batch[0][1].done():
+                batch[0][1].set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+
+async def _write(batch: list[tuple[Delivery, asyncio.Future[Stored]]]) -> list[Stored]:
+    deliveries = [delivery for delivery, _ in batch]
+    rows = await db.fetch(
+        STORE_BATCH_SQL,
+        list(range(len(deliveries))),
+        [_domain_of(d.actor_uri) for d in deliveries],
+        [d.actor_uri for d in deliveries],
+        [new_id() for _ in deliveries],
+        [d.activity_id for d in deliveries],
+        [d.activity_type for d in deliveries],
+        [d.object_type for d in deliveries],
+        [d.key_id for d in deliveries],
+        [d.recipient_account_id for d in deliveries],
+        [d.body for d in deliveries],
+        get_settings().federation_mode,
+    )
+    results = [Stored(row["refused"], row["id"]) for row in rows]
+    await queue_processing([r.row_id for r in results if r.row_id is not None])
+    return results
+
+
+_writers: dict[int, InboxWriter] = {}
+
+
+def inbox_writer() -> InboxWriter:
+    """The writer of this event loop."""
+    loop_id = id(asyncio.get_running_loop())
+    writer = _writers.get(loop_id)
+    if writer is None:
+        writer = _writers[loop_id] = InboxWriter()
+    return writer
 
 
 def parse_activity(body: bytes) -> dict:
@@ -102,19 +222,23 @@ def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
-async def queue_processing(row_id: int) -> None:
-    """Queue the job that handles a stored activity, in one round trip to Redis.
+async def queue_processing(row_ids: list[int]) -> None:
+    """Queue the jobs that handle stored activities, in one round trip to Redis.
 
     arq's enqueue_job first WATCHes and checks that no job with the id exists (three round
-    trips); the row id is new by construction (the database just deduplicated the delivery),
-    so the job is written the way arq writes it, without the check."""
+    trips per job); these row ids are new by construction (the database just deduplicated
+    the deliveries), so each job is written the way arq writes it, without the check."""
+    if not row_ids:
+        return
     pool = await job_pool()
-    job_id = f"inbox:{row_id}"
+    queue = get_settings().queue_name
     now = timestamp_ms()
-    job = serialize_job(PROCESS_JOB, (row_id,), {}, None, now)
     async with pool.pipeline(transaction=True) as pipe:
-        pipe.psetex(job_key_prefix + job_id, expires_extra_ms, job)
-        pipe.zadd(get_settings().queue_name, {job_id: now})
+        for row_id in row_ids:
+            job_id = f"inbox:{row_id}"
+            job = serialize_job(PROCESS_JOB, (row_id,), {}, None, now)
+            pipe.psetex(job_key_prefix + job_id, expires_extra_ms, job)
+        pipe.zadd(queue, {f"inbox:{row_id}": now for row_id in row_ids})
         await pipe.execute()
 
 
@@ -154,20 +278,17 @@ async def accept_delivery(
         raise Unauthorized("The signing key's owner is not on the actor's host")
     check_object_origin(activity, actor_uri)
     obj = activity.get("object")
-    row = await db.fetchrow(
-        STORE_SQL,
-        *_policy_args(actor_uri),
-        new_id(),
-        dedupe_key(activity, request.body),
-        type_of(activity)[:64],
-        type_of(obj)[:64] if isinstance(obj, dict) else "",
-        verified.key_id,
-        recipient_account_id,
-        request.body.decode("utf-8", errors="replace").replace("\x00", ""),
+    stored = await inbox_writer().store(
+        Delivery(
+            actor_uri=actor_uri,
+            activity_id=dedupe_key(activity, request.body),
+            activity_type=type_of(activity)[:64],
+            object_type=type_of(obj)[:64] if isinstance(obj, dict) else "",
+            key_id=verified.key_id,
+            recipient_account_id=recipient_account_id,
+            body=request.body.decode("utf-8", errors="replace").replace("\x00", ""),
+        )
     )
-    if row["refused"]:
+    if stored.refused:
         raise Forbidden("This server does not accept activities from this sender")
-    if row["id"] is None:
-        return False
-    await queue_processing(row["id"])
-    return True
+    return stored.row_id is not None
