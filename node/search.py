@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,13 +33,18 @@ ACCOUNT_CANDIDATES = 100  # per kind of match (prefix, fuzzy, bio), ranked after
 MAX_ACCOUNT_CANDIDATES = 400
 TAG_CANDIDATES = 2000
 # Posts: the newest matches are ranked by relevance x recency; older ones only appear when the
-# newer ones run out, which bounds the work for common words.
-POST_CANDIDATES = 1000
+# newer ones run out, which bounds the work for common words. They are gathered window by
+# window, newest first.
+POST_CANDIDATES = 100
+MAX_POST_CANDIDATES = 2000
+FIRST_WINDOW_DAYS = 2.0
+LAST_WINDOW_DAYS = 400.0  # a window reaching further back takes in everything older too
 RECENCY_HALF_LIFE_DAYS = 30.0
 # U+10FFFF sorts (bytewise, as text_pattern_ops compares) after any other character, so
 # `x ~>=~ p AND x ~<~ p || MAX_CHAR` is "x starts with p" in a form that uses the index in
 # generic prepared plans too (LIKE with a parameter does not).
 MAX_CHAR = "\U0010ffff"
+MAX_ID = (1 << 63) - 1
 
 _URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _ACCT_RE = re.compile(r"^@?([\w.-]+)@([\w-]+(?:\.[\w-]+)*(?::\d{1,5})?)$")
@@ -156,50 +162,95 @@ async def _has_trigrams() -> bool:
     return _capabilities["pg_trgm"]
 
 
+def _fuzzy_threshold(words: list[str]) -> float:
+    """Trigram word similarity a name must reach for each typed word: "alcie" shares only 2 of
+    6 trigrams with "alice" (0.33), longer words keep more of theirs through a typo, and a
+    lower bar for them would only add noise."""
+    shortest = min(len(word) for word in words)
+    return FUZZY_THRESHOLD if shortest <= 5 else 0.4 if shortest <= 8 else 0.5
+
+
+# Parameters of the account queries: $1 the folded term, $2 the viewer (or NULL), $3 the
+# number of candidates per kind of match, $4 the domain to keep to (or NULL), $5… the words.
 def _account_filter(following: bool) -> str:
-    """Conditions every candidate meets ($2: the viewer, may be NULL)."""
     condition = "a.suspended_at IS NULL AND a.actor_type <> 'Application'"
     if following:
         condition += """ AND EXISTS (SELECT 1 FROM follows ff
                                      WHERE ff.account_id = $2 AND ff.target_account_id = a.id)"""
-    return condition
+    return condition + " AND ($4::text IS NULL OR lower(a.domain) = lower($4))"
 
 
-_NAMES = "pinhole_fold(a.username || ' ' || a.display_name)"
 _BIO = "to_tsvector('simple', pinhole_fold(pinhole_html_text(a.note)))"
+_NAME_WORDS = "to_tsvector('simple', a.search_name)"
+_PREFIX = "{col} ~>=~ $1 AND {col} ~<~ ($1 || '" + MAX_CHAR + "')"
 
 
-def _candidate_sql(trigrams: bool, following: bool) -> str:
-    """Ids of accounts whose username or display name starts with the folded term ($1), that
-    are similar to it (trigrams) or whose bio has its words; $3 caps each kind."""
+def _prefix_candidates(following: bool) -> str:
+    """For one or two letters: accounts whose username or display name starts with them, the
+    most followed first (as a word or a typo such a term would match everyone)."""
     f = _account_filter(following)
-    prefix = "{col} ~>=~ $1 AND {col} ~<~ ($1 || '" + MAX_CHAR + "')"
-    parts = [
-        f"""(SELECT a.id FROM accounts a
-             WHERE {prefix.format(col="lower(a.username)")} AND {f}
-             ORDER BY a.followers_count DESC LIMIT $3)""",
-        f"""(SELECT a.id FROM accounts a
-             WHERE {prefix.format(col="pinhole_fold(a.display_name)")} AND {f}
-             ORDER BY a.followers_count DESC LIMIT $3)""",
-        f"""(SELECT a.id FROM accounts a
-             WHERE {_BIO} @@ pinhole_search_query($1) AND {f}
-             ORDER BY a.followers_count DESC LIMIT $3)""",
-    ]
-    if trigrams:
-        parts.append(
-            f"""(SELECT a.id FROM accounts a
-                 WHERE $1 <% {_NAMES} AND {f}
-                 ORDER BY word_similarity($1, {_NAMES}) DESC LIMIT $3)"""
+    return f"""(SELECT a.id, 0.0 AS similarity, false AS bio FROM accounts a
+                WHERE {_PREFIX.format(col="lower(a.username)")}
+                  AND {f} ORDER BY a.followers_count DESC LIMIT $3)
+               UNION ALL
+               (SELECT a.id, 0.0, false FROM accounts a
+                WHERE {_PREFIX.format(col="a.search_display_name")}
+                  AND {f} ORDER BY a.followers_count DESC LIMIT $3)"""
+
+
+def _word_candidates(following: bool) -> str:
+    """Accounts with every typed word among the words of their username and display name (the
+    last as a prefix), the most followed first; and any whose bio has the words (bios rank
+    last, so any will do)."""
+    f = _account_filter(following)
+    return f"""(SELECT a.id, 0.0 AS similarity, false AS bio FROM accounts a
+                WHERE {_NAME_WORDS} @@ pinhole_search_query($1) AND {f}
+                ORDER BY a.followers_count DESC LIMIT $3)
+               UNION ALL
+               (SELECT a.id, 0.0, true FROM accounts a
+                WHERE {_BIO} @@ pinhole_search_query($1) AND {f} LIMIT $3)"""
+
+
+def _typo_candidates(following: bool, word_count: int) -> str:
+    """Accounts with a near spelling of every typed word (their typo neighbourhoods meet)."""
+    f = _account_filter(following)
+    words = " AND ".join(
+        f"pinhole_name_variants(a.search_name) && pinhole_name_variants(${5 + n})"
+        for n in range(word_count)
+    )
+    return f"""SELECT a.id, 0.0 AS similarity, false AS bio FROM accounts a
+               WHERE {words} AND {f} ORDER BY a.followers_count DESC LIMIT $3"""
+
+
+def _similar_candidates(following: bool, word_count: int) -> str:
+    """Accounts whose names hold every typed word loosely (trigram word similarity): the last
+    resort, for more than a typo or a word cut short."""
+    f = _account_filter(following)
+    words = " AND ".join(f"${5 + n} <% a.search_name" for n in range(word_count))
+    # `<<->` is 1 - word_similarity: one computation per row where ordering by the similarity
+    # itself would redo the work `<%` just did.
+    return f"""SELECT a.id, 1 - ($1 <<-> a.search_name) AS similarity, false AS bio
+               FROM accounts a WHERE {words} AND {f}
+               ORDER BY $1 <<-> a.search_name, a.followers_count DESC LIMIT $3"""
+
+
+def _account_rows(candidates: str) -> str:
+    """The candidates' rows with what the ranking needs (each candidate query says how it
+    matched: similarity, bio); none across a block."""
+    return f"""
+        WITH candidates AS (
+            SELECT id, max(similarity) AS similarity, bool_or(bio) AS bio_match
+            FROM ({candidates}) found GROUP BY id
         )
-    else:
-        # Without trigrams: names holding the term, or its first two letters (typos later in
-        # a word); the ranking below measures the edit distance. Small nodes only, unindexed.
-        parts.append(
-            f"""(SELECT a.id FROM accounts a
-                 WHERE strpos({_NAMES}, left($1, 2)) > 0 AND {f}
-                 ORDER BY strpos({_NAMES}, $1) > 0 DESC, a.followers_count DESC LIMIT $3)"""
-        )
-    return "\nUNION\n".join(parts)
+        SELECT a.*, $1::text AS search_term, pinhole_fold(a.username) AS search_username,
+               c.similarity, c.bio_match,
+               EXISTS (SELECT 1 FROM follows f
+                       WHERE f.account_id = $2 AND f.target_account_id = a.id) AS followed
+        FROM candidates c JOIN accounts a ON a.id = c.id
+        WHERE ($2::bigint IS NULL OR a.id = $2 OR NOT EXISTS (
+            SELECT 1 FROM blocks b
+            WHERE (b.account_id = a.id AND b.target_account_id = $2)
+               OR (b.account_id = $2 AND b.target_account_id = a.id)))"""
 
 
 async def search_accounts(
@@ -212,7 +263,11 @@ async def search_accounts(
     resolve: bool = False,
 ) -> list[Record]:
     """Accounts matching `q`, best first: the exact username (or user@host), then username and
-    display-name prefixes, then names within a typo or two, then bios with the words."""
+    display-name prefixes, then names with the typed words, then within a typo of them, then
+    bios, then (with pg_trgm) loosely similar names.
+
+    Each looser kind of match is looked for only while the stricter ones found too few: the
+    loose ones cost more, and a stricter match outranks them anyway."""
     q = clean_query(q).lstrip("@")
     if not q or (following and viewer_id is None):
         return []
@@ -226,36 +281,60 @@ async def search_accounts(
             exact = await _resolve_acct(f"{username}@{only_domain}")
         q = username
     trigrams = await _has_trigrams()
-    term = await db.fetchval("SELECT pinhole_fold($1::text)", q)
+    term: str = await db.fetchval("SELECT pinhole_fold($1::text)", q) or ""
     pool = min(max(ACCOUNT_CANDIDATES, offset + limit), MAX_ACCOUNT_CANDIDATES)
-    sql = f"""
-        WITH candidates AS ({_candidate_sql(trigrams, following)})
-        SELECT a.*, pinhole_fold(a.username) AS search_username,
-               pinhole_fold(a.display_name) AS search_display_name,
-               {"word_similarity($1, " + _NAMES + ")" if trigrams else "0.0"} AS similarity,
-               coalesce({_BIO} @@ pinhole_search_query($1), false) AS bio_match,
-               EXISTS (SELECT 1 FROM follows f
-                       WHERE f.account_id = $2 AND f.target_account_id = a.id) AS followed
-        FROM candidates c JOIN accounts a ON a.id = c.id
-        WHERE ($2::bigint IS NULL OR a.id = $2 OR NOT EXISTS (
-            SELECT 1 FROM blocks b
-            WHERE (b.account_id = a.id AND b.target_account_id = $2)
-               OR (b.account_id = $2 AND b.target_account_id = a.id)))
-          AND ($4::text IS NULL OR lower(a.domain) = lower($4))"""
-    if trigrams:
-        async with db.transaction():
-            # word_similarity_threshold is what `<%` compares with; LOCAL: this query only.
-            await db.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)",
-                str(FUZZY_THRESHOLD),
-            )
-            rows = await db.fetch(sql, term, viewer_id, pool, only_domain)
+    needed = offset + limit
+    words = [word for word in _WORD_RE.findall(term) if len(word) >= 3][:4]
+    args = [term, viewer_id, pool, only_domain]
+    found = _FoundAccounts(term)
+    if len(term) < 3 or not words:
+        found.add(await db.fetch(_account_rows(_prefix_candidates(following)), *args))
     else:
-        rows = await db.fetch(sql, term, viewer_id, pool, only_domain)
-    ranked = rank_accounts(term or "", rows)
+        found.add(await db.fetch(_account_rows(_word_candidates(following)), *args))
+        if found.by_name < needed and len(term) >= 4:
+            sql = _account_rows(_typo_candidates(following, len(words)))
+            found.add(await db.fetch(sql, *args, *words))
+        # Bio matches outrank loose name similarity: with enough of them, stop here.
+        if trigrams and found.by_name + found.by_bio < needed:
+            async with db.transaction():
+                # What `<%` compares with; LOCAL: for this transaction only.
+                await db.execute(
+                    "SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)",
+                    str(_fuzzy_threshold(words)),
+                )
+                sql = _account_rows(_similar_candidates(following, len(words)))
+                found.add(await db.fetch(sql, *args, *words))
+    ranked = found.ranked()
     if exact is not None:
         ranked = [exact] + [row for row in ranked if row["id"] != exact["id"]]
     return ranked[offset : offset + limit]
+
+
+class _FoundAccounts:
+    """Candidate rows, each scored once, as the search phases add them."""
+
+    def __init__(self, term: str) -> None:
+        self.term = term
+        self.rows: dict[int, tuple[float, Record]] = {}
+        self.by_name = 0
+        self.by_bio = 0
+
+    def add(self, rows: list[Record]) -> None:
+        for row in rows:
+            if row["id"] in self.rows:
+                continue
+            score = account_score(self.term, row)
+            if score is None:
+                continue
+            self.rows[row["id"]] = (score[0], row)
+            if score[1]:
+                self.by_name += 1
+            elif row["bio_match"]:
+                self.by_bio += 1
+
+    def ranked(self) -> list[Record]:
+        ordered = sorted(self.rows.values(), key=lambda item: (-item[0], item[1]["id"]))
+        return [row for _, row in ordered]
 
 
 async def _known_account(username: str, domain: str) -> Record | None:
@@ -300,58 +379,79 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def _typo_allowance(term: str) -> int:
-    return 0 if len(term) < 4 else 1 if len(term) < 8 else 2
+def _typo_allowance(word: str) -> int:
+    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
 
 
-def account_score(term: str, row: Mapping[str, Any]) -> float | None:
-    """How well an account matches the folded term; None when it does not match at all.
+def words_distance(query_words: list[str], name_words: list[str]) -> float | None:
+    """Edits needed for every typed word to be one of the name's words (the last typed word
+    may be the start of one, as it is typed); None when a word matches none within its
+    allowance. A typo in the start of a longer word costs half an edit more."""
+    total = 0.0
+    for index, typed in enumerate(query_words):
+        last = index == len(query_words) - 1
+        allowance = _typo_allowance(typed)
+        best: float | None = None
+        for word in name_words:
+            if word == typed or (last and word.startswith(typed)):
+                best = 0.0
+                break
+            if allowance:
+                distance: float = edit_distance(typed, word, allowance)
+                if last:
+                    distance = min(
+                        distance, edit_distance(typed, word[: len(typed)], allowance) + 0.5
+                    )
+                if distance <= allowance and (best is None or distance < best):
+                    best = distance
+        if best is None:
+            return None
+        total += best
+    return total
 
-    Exact username, then prefixes of the username, of the display name or of one of its words,
-    then names (or name prefixes) within a typo or two, then trigram similarity, then bio words.
+
+def account_score(term: str, row: Mapping[str, Any]) -> tuple[float, bool] | None:
+    """How well an account matches the folded term, and whether it matched by name (not only
+    by bio or loose similarity); None when it does not match at all.
+
+    Exact username, then prefixes of the username or display name, then every typed word
+    among the name's words, then within a typo or two, then bio words, then loose (trigram)
+    similarity of names.
     Followed accounts, popular ones and local ones win ties."""
     username: str = row["search_username"]
     display: str = row["search_display_name"]
-    words = _WORD_RE.findall(display)
-    allowance = _typo_allowance(term)
     if username == term:
-        score = 1000.0
-    elif not row["discoverable"] and not row["followed"]:
-        return None  # accounts that opted out of discovery are found by their exact name only
+        base, by_name = 1000.0, True
+    elif not (row["discoverable"] and row["silenced_at"] is None) and not row["followed"]:
+        # Accounts that opted out of discovery, or that moderators limited, are found by their
+        # exact name only (or by those who follow them).
+        return None
     elif username.startswith(term):
-        score = 600.0 + 100.0 * len(term) / len(username)
-    elif display.startswith(term) or any(word.startswith(term) for word in words):
-        score = 500.0 + 100.0 * len(term) / max(len(display), 1)
+        base, by_name = 600.0 + 100.0 * len(term) / len(username), True
+    elif display.startswith(term):
+        base, by_name = 500.0 + 100.0 * len(term) / len(display), True
     else:
-        distance = allowance + 1
-        if allowance:
-            for token in (username, display, *words):
-                distance = min(
-                    distance,
-                    edit_distance(term, token, allowance),
-                    edit_distance(term, token[: len(term)], allowance) + 0.5,
-                )
-        if distance <= allowance:
-            score = 400.0 - 100.0 * distance
-        elif row["similarity"] >= FUZZY_THRESHOLD and len(term) >= 3:
-            score = 100.0 + 100.0 * float(row["similarity"])
+        typed = _WORD_RE.findall(term)
+        distance = words_distance(typed, _WORD_RE.findall(f"{username} {display}"))
+        whole = edit_distance(term, display, _typo_allowance(term)) if display else 99
+        if whole <= _typo_allowance(term) and (distance is None or whole < distance):
+            distance = whole
+        if distance == 0:
+            base, by_name = 450.0, True
+        elif distance is not None:
+            base, by_name = 400.0 - 50.0 * distance, True
         elif row["bio_match"]:
-            score = 50.0
+            base, by_name = 200.0, False
+        elif row["similarity"] >= FUZZY_THRESHOLD and len(term) >= 3:
+            base, by_name = 50.0 + 100.0 * float(row["similarity"]), False
         else:
             return None
-    score += min(math.log1p(row["followers_count"]), 12.0)
+    base += min(math.log1p(row["followers_count"]), 12.0)
     if row["followed"]:
-        score += 30.0
+        base += 30.0
     if not row["domain"]:
-        score += 2.0
-    return score
-
-
-def rank_accounts(term: str, rows: list[Record]) -> list[Record]:
-    scored = [(account_score(term, row), row) for row in rows]
-    kept = [(score, row) for score, row in scored if score is not None]
-    kept.sort(key=lambda pair: (-pair[0], pair[1]["id"]))
-    return [row for _, row in kept]
+        base += 2.0
+    return base, by_name
 
 
 # --- hashtags -------------------------------------------------------------------------------
@@ -427,48 +527,112 @@ async def search_posts(
     max_id: int | None = None,
 ) -> list[int]:
     """Ids of posts the viewer may see whose caption, content warning or alt text has every
-    word of `q` (`#tag` alone: posts with that hashtag), best first."""
+    word of `q` (`#tag` alone: posts with that hashtag, newest first), best first."""
     args: list[object] = [viewer_id]
     conditions = [visible_to("p", "$1"), searchable_by("p", "$1")]
-    for value, condition in (
-        (account_id, "p.account_id = ${}"),
-        (min_id, "p.id > ${}"),
-        (max_id, "p.id < ${}"),
-    ):
-        if value is not None:
-            args.append(value)
-            conditions.append(condition.format(len(args)))
-    if q.startswith("#") and " " not in q.strip():
-        name = tag_name(q)
-        if name is None:
-            return []
-        args += [name, limit, offset]
-        n = len(args)
-        rows = await db.fetch(
-            f"""SELECT p.id FROM tags t
-                JOIN post_tags pt ON pt.tag_id = t.id
-                JOIN posts p ON p.id = pt.post_id
-                WHERE lower(t.name) = ${n - 2} AND {" AND ".join(conditions)}
-                ORDER BY pt.post_id DESC LIMIT ${n - 1} OFFSET ${n}""",
-            *args,
-        )
-        return [row["id"] for row in rows]
-    args += [q, limit, offset]
-    n = len(args)
-    now_ms = "(extract(epoch FROM now()) * 1000)"
-    rows = await db.fetch(
-        f"""WITH matches AS (
-                SELECT s.post_id, s.document FROM post_search s
-                JOIN posts p ON p.id = s.post_id
-                WHERE s.document @@ pinhole_search_query(${n - 2}) AND {" AND ".join(conditions)}
-                ORDER BY s.post_id DESC LIMIT {POST_CANDIDATES}
+    if account_id is not None:
+        args.append(account_id)
+        conditions.append(f"p.account_id = ${len(args)}")
+    async with db.transaction():
+        # Plans made for the actual words and bounds: how common a word is decides between
+        # walking the newest posts and intersecting indexes, and a generic plan cannot know.
+        await db.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        if q.startswith("#") and " " not in q.strip():
+            return await _posts_with_tag(q, args, conditions, limit, offset, min_id, max_id)
+        return await _posts_with_words(q, args, conditions, limit, offset, min_id, max_id)
+
+
+async def _posts_with_words(
+    q: str,
+    args: list[object],
+    conditions: list[str],
+    limit: int,
+    offset: int,
+    min_id: int | None,
+    max_id: int | None,
+) -> list[int]:
+    """Matches ranked by relevance (caption above alt text) times recency."""
+    wanted = min(max(POST_CANDIDATES, offset + limit), MAX_POST_CANDIDATES)
+    args.append(q)
+    query = f"pinhole_search_query(${len(args)})"
+    # The newest matches first, one time window after another: each window's query reads only
+    # its part of the table (the GIN index ANDed with the id range), so a common word stops in
+    # the first window and a rare one costs a few small index probes. Each next window is as
+    # long as the matches seen so far say is needed.
+    now = datetime.now(UTC)
+    upper = max_id if max_id is not None else MAX_ID
+    found: list[Record] = []
+    covered_days = 0.0
+    span_days = FIRST_WINDOW_DAYS
+    while True:
+        last = covered_days + span_days > LAST_WINDOW_DAYS
+        lower = 0 if last else _first_id_at(now - timedelta(days=covered_days + span_days))
+        if min_id is not None and lower <= min_id:
+            lower, last = min_id + 1, True
+        if lower < upper:
+            missing = wanted - len(found)
+            # The first (short) window walks the newest posts until enough match, which suits
+            # common words. Later windows were sized to hold about what is missing, so they
+            # take all their matches: asking for the newest few would tempt the planner into
+            # that walk over a long range for a word rarer than it thinks.
+            first = covered_days == 0
+            window_args = [*args, lower, upper, missing if first else missing * 4]
+            n = len(window_args)
+            rows = await db.fetch(
+                f"""SELECT s.post_id, ts_rank(s.document, {query}) AS relevance
+                    FROM post_search s JOIN posts p ON p.id = s.post_id
+                    WHERE s.document @@ {query}
+                      AND s.post_id >= ${n - 2} AND s.post_id < ${n - 1}
+                      AND {" AND ".join(conditions)}
+                    {"ORDER BY s.post_id DESC" if first else ""} LIMIT ${n}""",
+                *window_args,
             )
-            SELECT post_id FROM matches
-            ORDER BY ts_rank(document, pinhole_search_query(${n - 2}))
-                     * power(0.5, greatest({now_ms} - (post_id >> {SEQUENCE_BITS}), 0)
-                                  / (86400000.0 * {RECENCY_HALF_LIFE_DAYS})) DESC,
-                     post_id DESC
-            LIMIT ${n - 1} OFFSET ${n}""",
+            found += sorted(rows, key=lambda row: -row["post_id"])[:missing]
+            upper = lower
+        covered_days += span_days
+        if len(found) >= wanted or last:
+            break
+        per_day = len(found) / covered_days
+        span_days = (wanted - len(found)) / per_day * 1.5 if per_day else span_days * 8
+    now_ms = now.timestamp() * 1000
+
+    def score(row: Record) -> float:
+        age_days = max(now_ms - (row["post_id"] >> SEQUENCE_BITS), 0) / 86_400_000
+        return row["relevance"] * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+
+    ranked = sorted(found, key=lambda row: (-score(row), -row["post_id"]))
+    return [row["post_id"] for row in ranked[offset : offset + limit]]
+
+
+def _first_id_at(moment: datetime) -> int:
+    """The smallest id made at `moment` or later (ids are time-sortable)."""
+    return int(moment.timestamp() * 1000) << SEQUENCE_BITS
+
+
+async def _posts_with_tag(
+    q: str,
+    args: list[object],
+    conditions: list[str],
+    limit: int,
+    offset: int,
+    min_id: int | None,
+    max_id: int | None,
+) -> list[int]:
+    """Posts with the hashtag, newest first: a walk down the (tag, post) index that stops as
+    soon as the page is full, however popular the tag."""
+    name = tag_name(q)
+    tag_id = await db.fetchval("SELECT id FROM tags WHERE lower(name) = $1", name) if name else None
+    if tag_id is None:
+        return []
+    args = [*args, tag_id, min_id, max_id, limit, offset]
+    n = len(args)
+    rows = await db.fetch(
+        f"""SELECT pt.post_id FROM post_tags pt JOIN posts p ON p.id = pt.post_id
+            WHERE pt.tag_id = ${n - 4}
+              AND (${n - 3}::bigint IS NULL OR pt.post_id > ${n - 3})
+              AND (${n - 2}::bigint IS NULL OR pt.post_id < ${n - 2})
+              AND {" AND ".join(conditions)}
+            ORDER BY pt.tag_id DESC, pt.post_id DESC LIMIT ${n - 1} OFFSET ${n}""",
         *args,
     )
     return [row["post_id"] for row in rows]

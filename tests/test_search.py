@@ -63,15 +63,17 @@ async def test_people_are_found_by_part_of_their_name_even_with_a_typo(make_user
     assert ids(found["accounts"])[0] == alice.account_id
     assert found["accounts"][0]["display_name"] == "Alice Wonderland"
     # A letter missing from a word of the display name.
-    assert ids((await search(bob, "wondrland", type="accounts"))["accounts"]) == [
-        alice.account_id
-    ]
+    assert ids((await search(bob, "wondrland", type="accounts"))["accounts"]) == [alice.account_id]
     # Prefixes of the username and of a word of the display name; case and accents do not matter.
     assert set(ids((await search(bob, "al", type="accounts"))["accounts"])) == {
         alice.account_id,
         alfred.account_id,
     }
     assert ids((await search(bob, "WÖNDER", type="accounts"))["accounts"]) == [alice.account_id]
+    # Several words, in any order, one of them misspelt.
+    assert ids((await search(bob, "wondrland alice", type="accounts"))["accounts"]) == [
+        alice.account_id
+    ]
     # A word of the bio.
     assert ids((await search(bob, "lisbon", type="accounts"))["accounts"]) == [alice.account_id]
     # The exact username comes first, @ and all.
@@ -175,9 +177,7 @@ async def test_posts_are_found_by_a_caption_word_an_alt_text_word_and_a_hashtag(
     shown = (await search(bob, "pier", type="statuses"))["statuses"][0]
     assert shown["media_attachments"][0]["description"] == "A red lighthouse behind fishing boats"
     # account_id narrows to one author.
-    assert (await search(bob, "pier", type="statuses", account_id=bob.account_id))[
-        "statuses"
-    ] == []
+    assert (await search(bob, "pier", type="statuses", account_id=bob.account_id))["statuses"] == []
 
 
 async def test_better_and_newer_matches_rank_first(make_user):
