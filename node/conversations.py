@@ -118,7 +118,7 @@ async def _record(post: Record, participants: list[int], locals_: list[Record]) 
                VALUES ($1, $2, $3, $4::bigint, CASE WHEN $5::boolean THEN $4::bigint END,
                        NOT $5::boolean, $6)
                ON CONFLICT (account_id, participant_ids) DO UPDATE SET
-                   last_post_id = greatest(conversations.last_post_id, EXCLUDED.last_post_id),
+                   last_post_id = EXCLUDED.last_post_id,
                    unread = NOT $5,
                    last_read_post_id = CASE WHEN $5 THEN EXCLUDED.last_post_id
                                             ELSE conversations.last_read_post_id END,
@@ -148,7 +148,10 @@ async def _record(post: Record, participants: list[int], locals_: list[Record]) 
 
 async def record_direct_post(post_id: int, announce: Announce | None = None) -> list[Delivery]:
     """post.created for a direct post: put it into the conversation of each local participant
-    (author and addressees), unread for those who did not write it.
+    (author and addressees), unread for those who did not write it. The latest message of a
+    conversation is the one recorded last: remote posts take their ids from their
+    `published` time, often to the second, so a quick reply may have a smaller id than the
+    message it answers.
 
     Posts of the same people are recorded one job at a time and in id order (a job also
     records earlier posts whose own job has not run yet), and `announce` is called for each
