@@ -119,7 +119,6 @@ def create_app() -> Litestar:
             *suggestions_api.ROUTES,
             *directory_api.ROUTES,
             *timelines_api.ROUTES,
-            *timelines_api.ROUTES,
             *instance_api.ROUTES,
             *notifications_api.ROUTES,
             *conversations_api.ROUTES,
