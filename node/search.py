@@ -469,18 +469,25 @@ async def search_tags(
     q: str, *, limit: int = 20, offset: int = 0, reviewed_only: bool = False
 ) -> list[Record]:
     """Usable hashtags starting with `q` (folded: "cafe" finds #café): the exact one first,
-    then the most used by distinct accounts this week, then the shortest."""
+    then the most used by distinct accounts this week, then the shortest.
+
+    `reviewed_only` (Mastodon's exclude_unreviewed, which clients such as Mastodon.py send by
+    default) leaves out, but for an exact match, tags staff rejected from trends and, when
+    trends need review, those nobody reviewed yet."""
     term = q.strip().lstrip("#")
     if not term or not _TAG_RE.match(term):
         return []
-    week_start = await db.fetchval("SELECT (now() AT TIME ZONE 'UTC')::date - 6")
+    reviewed = "t.trendable"
+    if get_settings().trends_require_review:
+        reviewed += " AND t.reviewed_at IS NOT NULL"
+    week_start = datetime.now(UTC).date() - timedelta(days=6)
     return await db.fetch(
         f"""WITH matching AS (
                 SELECT t.* FROM tags t
                 WHERE pinhole_fold(t.name) ~>=~ pinhole_fold($1)
                   AND pinhole_fold(t.name) ~<~ (pinhole_fold($1) || '{MAX_CHAR}')
                   AND t.usable
-                  AND (NOT $2 OR t.reviewed_at IS NOT NULL OR lower(t.name) = lower($1))
+                  AND (NOT $2 OR ({reviewed}) OR lower(t.name) = lower($1))
                 ORDER BY length(t.name), t.name LIMIT {TAG_CANDIDATES}
             )
             SELECT m.* FROM matching m

@@ -3,7 +3,10 @@ and alt text, only ever what the searcher may see, and bad input answered as Mas
 
 from __future__ import annotations
 
+import asyncio
 import json
+
+from mastodon import Mastodon
 
 from node import db, trends
 from node.ids import new_id
@@ -305,3 +308,37 @@ async def test_bad_search_input_is_answered_as_mastodon_does(make_user, http):
     for q in ("%", "_", "\\", "'", "!!!", "#", "@", "a:*&|!", "日本語", "\u0000x"):
         response = await bob.get("/api/v2/search", params={"q": q})
         assert response.status_code in (200, 400), (q, response.text)
+
+
+# --- a real client ----------------------------------------------------------------------------
+
+
+def _discover_with_mastodon_py(node_url: str, token: str) -> dict:
+    """What Mastodon.py (a real client library) makes of the search and discovery answers."""
+    client = Mastodon(access_token=token, api_base_url=node_url)
+    found = client.search_v2("#gold", result_type="hashtags")
+    people = client.search_v2("alcie", result_type="accounts")
+    tag = client.tag("goldenhour")
+    client.featured_tag_create("goldenhour")
+    return {
+        "hashtags": [t["name"] for t in found["hashtags"]],
+        "history_uses": [int(day["uses"]) for day in found["hashtags"][0]["history"]],
+        "people": [a["acct"] for a in people["accounts"]],
+        "tag": tag["name"],
+        "featured": [t["name"] for t in client.featured_tags()],
+        "trending": client.trending_tags(),
+        "suggestions": client.suggestions(),
+        "directory": [a["acct"] for a in client.directory(order="new")],
+    }
+
+
+async def test_mastodon_py_reads_search_and_discovery(node, make_user):
+    alice, bob = await make_user("alice"), await make_user("bob")
+    await publish(alice, status="#GoldenHour at the pier")
+    seen = await asyncio.to_thread(_discover_with_mastodon_py, node.url, bob.token)
+    assert seen["hashtags"] == ["GoldenHour"] and seen["history_uses"][0] == 1
+    assert seen["people"][0] == "alice"
+    assert seen["tag"] == "GoldenHour" and seen["featured"] == ["GoldenHour"]
+    assert seen["trending"] == []
+    assert [s["acct"] for s in seen["suggestions"]] == ["alice"]  # popular here and posting
+    assert seen["directory"] == ["bob", "alice"]

@@ -149,6 +149,11 @@ async def test_staff_approve_and_reject_trends(node, make_user, http):
     assert rejected.status_code == 200, rejected.text
     assert rejected.json()["requires_review"] is False and rejected.json()["trendable"] is False
     assert await names(http) == []
+    # Clients asking for reviewed tags only (Mastodon.py's default) no longer get it by prefix.
+    reviewed_only = {"type": "hashtags", "exclude_unreviewed": "true"}
+    prefix = await http.get("/api/v2/search", params={"q": "auro", **reviewed_only})
+    exact = await http.get("/api/v2/search", params={"q": "aurora", **reviewed_only})
+    assert prefix.json()["hashtags"] == [] and len(exact.json()["hashtags"]) == 1
     approved = await moderator.post(f"/api/v1/admin/trends/tags/{tag_id}/approve")
     assert approved.json()["trendable"] is True
     assert await names(http) == ["Aurora"]
