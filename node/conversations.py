@@ -3,8 +3,10 @@ unread state, message requests, typing indicators and read receipts."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from asyncpg import Record
 
@@ -13,6 +15,7 @@ from node.captions import find_references
 from node.cursors import Window
 from node.errors import Forbidden, NotFound
 from node.ids import SEQUENCE_BITS, id_time_ms, new_id
+from node.piccolo_conf import DB
 from node.post_views import PostView, hydrate
 
 # Direct posts of the same people still waiting to be recorded are looked for this far back.
@@ -154,9 +157,10 @@ async def record_direct_post(post_id: int, announce: Announce | None = None) -> 
     message it answers.
 
     Posts of the same people are recorded one job at a time and in id order (a job also
-    records earlier posts whose own job has not run yet), and `announce` is called for each
-    post's deliveries before the next is recorded, so streams get each message once and in
-    order however jobs interleave. Running twice changes nothing."""
+    records earlier posts whose own job has not run yet), then committed, then announced
+    (`announce` gets each post's deliveries in turn) before the next job may start: streams
+    get each message once and in order however jobs interleave, and a client that acts on
+    an announcement finds the conversation already there. Running twice changes nothing."""
     post, participants = await _participants(post_id)
     if post is None:
         return []
@@ -168,18 +172,28 @@ async def record_direct_post(post_id: int, announce: Announce | None = None) -> 
     )
     if not locals_:
         return []
-    recorded: list[Delivery] = []
-    async with db.transaction():
-        await db.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            "dm:" + ",".join(str(p) for p in participants),
-        )
-        for pending in await _pending(participants, post_id):
-            deliveries = await _record(pending, participants, locals_)
-            if announce is not None:
+    batches: list[list[Delivery]] = []
+    async with _people_lock(participants):
+        async with db.transaction():
+            for pending in await _pending(participants, post_id):
+                batches.append(await _record(pending, participants, locals_))
+        if announce is not None:
+            for deliveries in batches:
                 await announce(deliveries)
-            recorded += deliveries
-    return recorded
+    return [d for deliveries in batches for d in deliveries]
+
+
+@asynccontextmanager
+async def _people_lock(participants: list[int]) -> AsyncIterator[None]:
+    """A lock per set of people, held on a connection of its own (a session lock, not a
+    transaction's) so that it lasts past the commit, through the announcements."""
+    name = "dm:" + ",".join(str(p) for p in participants)
+    async with DB.pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", name)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", name)
 
 
 async def request_recipients(post_id: int) -> list[int]:
@@ -231,12 +245,12 @@ class ConversationView:
     """A conversation ready to show: the other participants (oneself for notes to self) and
     the latest message as the owner sees it."""
 
-    row: Record
+    row: Mapping[str, Any]
     accounts: list[Record]
     last_status: PostView | None
 
 
-async def views(rows: list[Record], owner_id: int) -> list[ConversationView]:
+async def views(rows: list[Mapping[str, Any]], owner_id: int) -> list[ConversationView]:
     if not rows:
         return []
     account_ids = {a for r in rows for a in r["participant_ids"]} | {owner_id}
@@ -283,8 +297,15 @@ async def get(owner_id: int, conversation_id: int | None) -> Record:
     return row
 
 
-async def view(owner_id: int, conversation_id: int | None) -> ConversationView:
-    return (await views([await get(owner_id, conversation_id)], owner_id))[0]
+async def view(
+    owner_id: int, conversation_id: int | None, *, as_of_post_id: int | None = None
+) -> ConversationView:
+    """A conversation; `as_of_post_id` shows that message as the latest (to announce messages
+    one by one when several were recorded together)."""
+    row: Mapping[str, Any] = await get(owner_id, conversation_id)
+    if as_of_post_id is not None:
+        row = {**dict(row), "last_post_id": as_of_post_id}
+    return (await views([row], owner_id))[0]
 
 
 async def counterparts(row: Record) -> list[Record]:

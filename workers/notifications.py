@@ -68,7 +68,9 @@ async def _announce_conversation(deliveries: list[conversations.Delivery]) -> No
     """A direct message on each participant's `direct` stream: `conversation` with the updated
     conversation, or `pinhole.conversation_request` while it waits among message requests."""
     for delivery in deliveries:
-        view = await conversations.view(delivery.account_id, delivery.conversation_id)
+        view = await conversations.view(
+            delivery.account_id, delivery.conversation_id, as_of_post_id=delivery.post_id
+        )
         await streaming.publish(
             [streaming.direct_stream(delivery.account_id)],
             "pinhole.conversation_request" if delivery.request else "conversation",
