@@ -106,27 +106,6 @@ class DeliveryResult:
     detail: str
 
 
-async def _signer_for(account_id: int | None) -> Signer:
-    if account_id is not None:
-        row = await db.fetchrow(
-            "SELECT key_id, private_key_pem FROM accounts WHERE id = $1 AND domain = ''",
-            account_id,
-        )
-        if row is not None and row["private_key_pem"]:
-            return Signer(row["key_id"], row["private_key_pem"])
-    return await instance_signer()
-
-
-async def domain_unavailable(domain: str) -> bool:
-    return bool(
-        await db.fetchval(
-            """SELECT 1 FROM federation_domains
-               WHERE domain = $1 AND unavailable_since IS NOT NULL""",
-            domain,
-        )
-    )
-
-
 async def record_failure(domain: str) -> None:
     """Count today as a failure day; a week of them makes the domain unavailable."""
     await db.execute(
@@ -157,16 +136,25 @@ async def record_success(domain: str) -> None:
     )
 
 
-async def _finish(delivery_id: int, state: str, status: int | None, error: str) -> None:
+async def _finish(
+    delivery_id: int, state: str, status: int | None, error: str, *, answered: str = ""
+) -> None:
+    """Record the last attempt; `answered`: the domain answered, so its failures are forgotten
+    (in the same statement, a no-op unless it had some)."""
     await db.execute(
-        """UPDATE deliveries SET state = $2::varchar, last_status = $3, last_error = $4,
-               attempts = attempts + 1, next_attempt_at = NULL,
-               delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() END
-           WHERE id = $1""",
+        """WITH finished AS (
+               UPDATE deliveries SET state = $2::varchar, last_status = $3, last_error = $4,
+                   attempts = attempts + 1, next_attempt_at = NULL,
+                   delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() END
+               WHERE id = $1 RETURNING id)
+           UPDATE federation_domains
+           SET failure_days = '{}', unavailable_since = NULL, last_success_at = now()
+           WHERE domain = $5 AND (failure_days <> '{}' OR unavailable_since IS NOT NULL)""",
         delivery_id,
         state,
         status,
         error[:500],
+        answered,
     )
 
 
@@ -199,17 +187,27 @@ async def _retry_later(
 
 async def deliver(delivery_id: int) -> DeliveryResult:
     """Make one attempt at one delivery; schedules the next attempt itself when worth it."""
+    # Everything an attempt needs, in one query: the delivery, the activity, the sender's key
+    # and whether the target domain is set aside.
     delivery = await db.fetchrow(
-        """SELECT d.*, o.body, o.account_id FROM deliveries d
-           JOIN outbox_activities o ON o.id = d.activity_id WHERE d.id = $1""",
+        """SELECT d.*, o.body, o.account_id, a.key_id, a.private_key_pem,
+                  EXISTS (SELECT 1 FROM federation_domains f
+                          WHERE f.domain = d.domain AND f.unavailable_since IS NOT NULL)
+                    AS domain_unavailable
+           FROM deliveries d JOIN outbox_activities o ON o.id = d.activity_id
+           LEFT JOIN accounts a ON a.id = o.account_id AND a.domain = ''
+           WHERE d.id = $1""",
         delivery_id,
     )
     if delivery is None or delivery["state"] != "pending":
         return DeliveryResult("gone", "not pending")
-    if await domain_unavailable(delivery["domain"]):
+    if delivery["domain_unavailable"]:
         await _finish(delivery_id, "skipped", None, "domain marked unavailable")
         return DeliveryResult("skipped", "domain marked unavailable")
-    signer = await _signer_for(delivery["account_id"])
+    if delivery["private_key_pem"]:
+        signer = Signer(delivery["key_id"], delivery["private_key_pem"])
+    else:
+        signer = await instance_signer()
     try:
         result = await signed_post(delivery["inbox_url"], delivery["body"].encode(), signer)
     except FetchError as exc:
@@ -219,14 +217,13 @@ async def deliver(delivery_id: int) -> DeliveryResult:
         await record_failure(delivery["domain"])
         return await _retry_later(delivery, None, exc.message, None)
     if 200 <= result.status < 300:
-        await _finish(delivery_id, "delivered", result.status, "")
-        await record_success(delivery["domain"])
+        await _finish(delivery_id, "delivered", result.status, "", answered=delivery["domain"])
         return DeliveryResult("delivered", str(result.status))
     if 400 <= result.status < 500 and result.status not in RETRYABLE_CLIENT_ERRORS:
         # The server understood and refused: sending the same bytes again cannot help.
-        await _finish(delivery_id, "failed", result.status, f"refused with {result.status}")
-        await record_success(delivery["domain"])
-        return DeliveryResult("failed", f"refused with {result.status}")
+        refusal = f"refused with {result.status}"
+        await _finish(delivery_id, "failed", result.status, refusal, answered=delivery["domain"])
+        return DeliveryResult("failed", refusal)
     if result.status >= 500:
         await record_failure(delivery["domain"])
     return await _retry_later(
