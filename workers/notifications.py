@@ -67,7 +67,7 @@ async def notify_favourite(ctx: dict[str, Any], favourite_id: int) -> None:
 async def _announce_conversation(deliveries: list[conversations.Delivery]) -> None:
     """A direct message on each participant's `direct` stream: `conversation` with the updated
     conversation, or `pinhole.conversation_request` while it waits among message requests."""
-    for delivery in deliveries:
+    for delivery in sorted(deliveries, key=lambda d: d.own):  # recipients first: they wait
         view = await conversations.view(
             delivery.account_id, delivery.conversation_id, as_of_post_id=delivery.post_id
         )
