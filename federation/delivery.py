@@ -13,6 +13,7 @@ from asyncpg import Record
 
 from federation.client import FetchError, signed_post
 from federation.instance_actor import Signer, instance_signer
+from federation.queueing import queue_new_jobs
 from federation.vocabulary import host_of
 from node import db
 from node.ids import new_id
@@ -95,8 +96,7 @@ async def send(
         urls,
         [inboxes[url] for url in urls],
     )
-    for row in rows:
-        await enqueue(DELIVER_JOB, row["id"], job_id=f"deliver:{row['id']}:0")
+    await queue_new_jobs(DELIVER_JOB, [(f"deliver:{row['id']}:0", row["id"]) for row in rows])
     return activity_row
 
 

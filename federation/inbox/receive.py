@@ -12,17 +12,14 @@ import logging
 from dataclasses import dataclass
 
 import msgspec
-from arq.constants import expires_extra_ms, job_key_prefix
-from arq.jobs import serialize_job
-from arq.utils import timestamp_ms
 
 from federation.actors import is_key_cached
+from federation.queueing import queue_new_jobs
 from federation.signatures import IncomingRequest, SignatureChecker, SignatureError
 from federation.vocabulary import host_of, id_of, type_of
 from node import db
 from node.errors import BadRequest, Forbidden, Unauthorized
 from node.ids import new_id
-from node.jobs import job_pool
 from node.settings import get_settings
 
 log = logging.getLogger("pinhole.federation.inbox")
@@ -223,23 +220,8 @@ def _as_list(value: object) -> list:
 
 
 async def queue_processing(row_ids: list[int]) -> None:
-    """Queue the jobs that handle stored activities, in one round trip to Redis.
-
-    arq's enqueue_job first WATCHes and checks that no job with the id exists (three round
-    trips per job); these row ids are new by construction (the database just deduplicated
-    the deliveries), so each job is written the way arq writes it, without the check."""
-    if not row_ids:
-        return
-    pool = await job_pool()
-    queue = get_settings().queue_name
-    now = timestamp_ms()
-    async with pool.pipeline(transaction=True) as pipe:
-        for row_id in row_ids:
-            job_id = f"inbox:{row_id}"
-            job = serialize_job(PROCESS_JOB, (row_id,), {}, None, now)
-            pipe.psetex(job_key_prefix + job_id, expires_extra_ms, job)
-        pipe.zadd(queue, {f"inbox:{row_id}": now for row_id in row_ids})
-        await pipe.execute()
+    """Queue the jobs that handle stored activities (one Redis round trip for a batch)."""
+    await queue_new_jobs(PROCESS_JOB, [(f"inbox:{row_id}", row_id) for row_id in row_ids])
 
 
 def dedupe_key(activity: dict, body: bytes) -> str:
