@@ -93,7 +93,7 @@ async def http(node: NodeProcess) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @dataclass
-class TestUser:
+class SignedInUser:
     username: str
     email: str
     password: str
@@ -158,7 +158,7 @@ async def sign_up(
 async def make_user(node: NodeProcess) -> AsyncIterator:
     clients: list[httpx.AsyncClient] = []
 
-    async def make(username: str | None = None, *, locked: bool = False) -> TestUser:
+    async def make(username: str | None = None, *, locked: bool = False) -> SignedInUser:
         username = username or f"user{next(_serial)}"
         async with httpx.AsyncClient(base_url=node.url, timeout=30) as anonymous:
             token = (await sign_up(anonymous, username))["access_token"]
@@ -172,7 +172,7 @@ async def make_user(node: NodeProcess) -> AsyncIterator:
                 "/api/v1/accounts/update_credentials", data={"locked": "true"}
             )
             assert response.status_code == 200, response.text
-        return TestUser(
+        return SignedInUser(
             username=username,
             email=f"{username}@example.com",
             password="correct horse battery",

@@ -9,23 +9,23 @@ import httpx
 
 from node import db
 from node.redis import key, redis
-from tests.conftest import TestUser
+from tests.conftest import SignedInUser
 from tests.rig import wait_until
 
 
-async def publish(user: TestUser, status: str, **fields: object) -> dict:
+async def publish(user: SignedInUser, status: str, **fields: object) -> dict:
     response = await user.post("/api/v1/statuses", data={"status": status, **fields})
     assert response.status_code == 200, response.text
     return response.json()
 
 
-async def home(user: TestUser, **params: object) -> httpx.Response:
+async def home(user: SignedInUser, **params: object) -> httpx.Response:
     response = await user.get("/api/v1/timelines/home", params=params)
     assert response.status_code == 200, response.text
     return response
 
 
-async def home_ids(user: TestUser, **params: object) -> list[str]:
+async def home_ids(user: SignedInUser, **params: object) -> list[str]:
     return [s["id"] for s in (await home(user, **params)).json()]
 
 
@@ -35,12 +35,12 @@ async def feed_members(account_id: str) -> list[str]:
     return [m.decode() for m in raw]
 
 
-async def follow(user: TestUser, target: TestUser) -> None:
+async def follow(user: SignedInUser, target: SignedInUser) -> None:
     response = await user.post(f"/api/v1/accounts/{target.account_id}/follow")
     assert response.status_code == 200, response.text
 
 
-async def shows(user: TestUser, expected: list[str], **params: object) -> bool:
+async def shows(user: SignedInUser, expected: list[str], **params: object) -> bool:
     return await home_ids(user, **params) == expected
 
 

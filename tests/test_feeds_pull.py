@@ -11,7 +11,7 @@ import pytest
 
 from node import db
 from node.redis import redis
-from tests.conftest import TestUser
+from tests.conftest import SignedInUser
 from tests.rig import NodeProcess, wait_until
 
 
@@ -37,7 +37,7 @@ async def on_pull_node(pull_node: NodeProcess, make_user) -> AsyncIterator:
         await redis().delete(stale)
     clients: list[httpx.AsyncClient] = []
 
-    async def make(username: str) -> TestUser:
+    async def make(username: str) -> SignedInUser:
         user = await make_user(username)
         client = httpx.AsyncClient(
             base_url=pull_node.url, timeout=30, headers={"Authorization": f"Bearer {user.token}"}
@@ -50,23 +50,23 @@ async def on_pull_node(pull_node: NodeProcess, make_user) -> AsyncIterator:
         await client.aclose()
 
 
-def feed_key(node: NodeProcess, user: TestUser) -> str:
+def feed_key(node: NodeProcess, user: SignedInUser) -> str:
     return f"{node.env['PINHOLE_REDIS_PREFIX']}feed:home:{user.account_id}"
 
 
-async def publish(user: TestUser, status: str) -> str:
+async def publish(user: SignedInUser, status: str) -> str:
     response = await user.post("/api/v1/statuses", data={"status": status})
     assert response.status_code == 200, response.text
     return response.json()["id"]
 
 
-async def home_ids(user: TestUser, **params: object) -> list[str]:
+async def home_ids(user: SignedInUser, **params: object) -> list[str]:
     response = await user.get("/api/v1/timelines/home", params=params)
     assert response.status_code == 200, response.text
     return [s["id"] for s in response.json()]
 
 
-async def follow(user: TestUser, target: TestUser) -> None:
+async def follow(user: SignedInUser, target: SignedInUser) -> None:
     assert (await user.post(f"/api/v1/accounts/{target.account_id}/follow")).status_code == 200
 
 
@@ -97,7 +97,7 @@ async def test_big_authors_post_appears_without_a_push(pull_node, on_pull_node) 
     await wait_until(lambda: _holds(pull_node, star, post_id))
 
 
-async def _holds(node: NodeProcess, user: TestUser, post_id: str) -> bool:
+async def _holds(node: NodeProcess, user: SignedInUser, post_id: str) -> bool:
     return await redis().zscore(feed_key(node, user), post_id) is not None
 
 

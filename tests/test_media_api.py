@@ -28,7 +28,7 @@ from tests.media.conftest import MediaSamples
 from tests.rig import NodeProcess, wait_until
 
 if TYPE_CHECKING:
-    from tests.conftest import TestUser
+    from tests.conftest import SignedInUser
 
 samples = MediaSamples
 GPS_TAG = 0x8825
@@ -66,7 +66,7 @@ def media_folder(node: NodeProcess) -> MediaFolder:
 
 
 async def upload(
-    user: TestUser,
+    user: SignedInUser,
     data: bytes,
     *,
     name: str = "photo.jpg",
@@ -79,7 +79,7 @@ async def upload(
     )
 
 
-async def wait_processed(user: TestUser, media_id: str, within: float = 90) -> httpx.Response:
+async def wait_processed(user: SignedInUser, media_id: str, within: float = 90) -> httpx.Response:
     """Poll GET /api/v1/media/:id (206 while processing) until it answers otherwise."""
 
     async def settled() -> httpx.Response | None:
@@ -92,7 +92,7 @@ async def wait_processed(user: TestUser, media_id: str, within: float = 90) -> h
     return await wait_until(settled, timeout=within, interval=0.1)
 
 
-async def upload_ready(user: TestUser, data: bytes, **fields: Any) -> dict[str, Any]:
+async def upload_ready(user: SignedInUser, data: bytes, **fields: Any) -> dict[str, Any]:
     response = await upload(user, data, **fields)
     assert response.status_code == 202, response.text
     ready = await wait_processed(user, response.json()["id"])
@@ -136,7 +136,7 @@ async def fetch(url: str, **headers: str) -> httpx.Response:
 # --- flows shared with the S3 tests ------------------------------------------------------------
 
 
-async def photo_flow(user: TestUser, media_base: str) -> dict[str, Any]:
+async def photo_flow(user: SignedInUser, media_base: str) -> dict[str, Any]:
     """A portrait phone photo with alt text and focus: 202, then ready, with every size right
     when fetched from its URL."""
     data = samples.phone_jpeg(2400, 1800, orientation=6, seed=11)
@@ -187,7 +187,7 @@ async def photo_flow(user: TestUser, media_base: str) -> dict[str, Any]:
     return media
 
 
-async def gps_flow(user: TestUser, media_base: str, store: StoredBytes) -> None:
+async def gps_flow(user: SignedInUser, media_base: str, store: StoredBytes) -> None:
     """A phone JPEG with GPS (and camera, serial, XMP, IPTC…) held upright: no stored file and
     nothing served keeps any of it, and every picture is upright."""
     before = store.listing()
@@ -308,7 +308,7 @@ async def on_limited_node(limited_node: NodeProcess, make_user) -> AsyncIterator
     """Users made as usual, talking to the limited node."""
     clients: list[httpx.AsyncClient] = []
 
-    async def make(username: str) -> TestUser:
+    async def make(username: str) -> SignedInUser:
         user = await make_user(username)
         client = httpx.AsyncClient(
             base_url=limited_node.url, timeout=30, headers={"Authorization": f"Bearer {user.token}"}

@@ -32,7 +32,7 @@ from tests.test_media_api import (
 )
 
 if TYPE_CHECKING:
-    from tests.conftest import TestUser
+    from tests.conftest import SignedInUser
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -97,7 +97,7 @@ def bucket_url(s3_node: NodeProcess) -> str:
 async def on_s3_node(s3_node: NodeProcess, make_user) -> AsyncIterator:
     clients: list[httpx.AsyncClient] = []
 
-    async def make(username: str) -> TestUser:
+    async def make(username: str) -> SignedInUser:
         user = await make_user(username)
         client = httpx.AsyncClient(
             base_url=s3_node.url, timeout=30, headers={"Authorization": f"Bearer {user.token}"}

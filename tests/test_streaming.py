@@ -254,3 +254,19 @@ async def test_a_client_on_another_web_process_gets_the_event(node, services, ma
         assert vapid_here == vapid_there
     finally:
         second.stop()
+
+
+async def test_a_followed_accounts_new_post_arrives_on_the_user_stream(node, make_user):
+    ana, bea = await make_user("ana"), await make_user("bea")
+    await bea.post(f"/api/v1/accounts/{ana.account_id}/follow")
+    await (await bea.get("/api/v1/timelines/home")).aread()  # bea is an active reader
+    async with _socket(node.url, bea.token, stream="user") as ws:
+        await _barrier(ws)
+        posted = await _post(ana, "fresh from the lab", visibility="private")
+        message = await _next(ws)
+        assert message["event"] == "update" and message["stream"] == ["user"]
+        payload = json.loads(message["payload"])
+        assert payload["id"] == posted["id"]
+        assert payload["visibility"] == "private"
+        assert payload["account"]["username"] == "ana"
+        await _nothing_more(ws)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from node import db
 from node.ids import new_id
-from tests.conftest import TestUser
+from tests.conftest import SignedInUser
 
 
-async def publish(user: TestUser, status: str, **fields: object) -> str:
+async def publish(user: SignedInUser, status: str, **fields: object) -> str:
     response = await user.post("/api/v1/statuses", data={"status": status, **fields})
     assert response.status_code == 200, response.text
     return response.json()["id"]

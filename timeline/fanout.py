@@ -49,6 +49,8 @@ class FanOut:
     feeds: int = 0  # feeds the post went into
     pulled: bool = False  # the author is pulled at read time instead
     seconds: float = 0.0
+    author_id: int | None = None
+    readers: frozenset[int] = frozenset()  # accounts whose home feed shows it now
 
 
 async def fan_out_post(post_id: int) -> FanOut:
@@ -77,7 +79,14 @@ async def fan_out_post(post_id: int) -> FanOut:
         if post["visibility"] == "public" and post["reblog_of_id"] is None:
             targets.update(r["account_id"] for r in await db.fetch(_TAG_FOLLOWERS, post_id, days))
     feeds = await store.push([post_id], targets)
-    result = FanOut(post_id, feeds=feeds, pulled=pulled, seconds=time.perf_counter() - started)
+    result = FanOut(
+        post_id,
+        feeds=feeds,
+        pulled=pulled,
+        seconds=time.perf_counter() - started,
+        author_id=author,
+        readers=frozenset(targets),
+    )
     log.info(
         "fan-out of post %s: %d feeds%s in %.1f ms",
         post_id,

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from node import streaming
+from node.api import entities
+from node.post_views import hydrate
 from timeline import fanout
 
 
 async def fan_out_post(ctx: dict[str, Any], post_id: int) -> None:
-    """post.created: into the feeds of the author and their active local followers."""
-    await fanout.fan_out_post(post_id)
+    """post.created: into the feeds of the author and their active local followers, and onto
+    the followers' `user` streams (clients connected now are active, so their feeds got it)."""
+    result = await fanout.fan_out_post(post_id)
+    # The author's own client has the post from its POST answer already.
+    readers = sorted(result.readers - {result.author_id})
+    if not readers:
+        return
+    # Rendered once, as the author sees it: a post this new has no likes or boosts to show.
+    shown = await hydrate([post_id], result.author_id)
+    if shown:
+        await streaming.publish(
+            [streaming.user_stream(reader) for reader in readers],
+            "update",
+            entities.status(shown[0]),
+        )
 
 
 async def remove_post_from_feeds(ctx: dict[str, Any], post_id: int) -> None:
