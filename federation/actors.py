@@ -163,10 +163,6 @@ def is_key_cached(key_id: str) -> bool:
     return cached is not None and cached[0] > time.monotonic()
 
 
-def forget_cached_keys() -> None:
-    _key_cache.clear()
-
-
 async def _may_refetch(key_id: str) -> bool:
     """One forced refetch per key id per cool-off, across processes (a bad sender cannot make
     us fetch in a loop)."""

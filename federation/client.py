@@ -78,12 +78,6 @@ def _client(url: str) -> httpx.AsyncClient:
     return client
 
 
-async def close_clients() -> None:
-    for client in list(_clients.values()):
-        await client.aclose()
-    _clients.clear()
-
-
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:

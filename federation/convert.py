@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from asyncpg import Record
 
-from federation.instance_actor import INSTANCE_ACTOR_PATH, instance_actor_uri
+from federation.instance_actor import instance_actor_uri
 from federation.vocabulary import (
     ACTOR_TYPES,
     CONTEXT,
@@ -125,13 +125,6 @@ def instance_actor_document(public_key_pem: str) -> dict[str, Any]:
         "endpoints": {"sharedInbox": f"{settings.base_url}/inbox"},
         "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": public_key_pem},
     }
-
-
-def is_instance_actor_path(path: str) -> bool:
-    return path == INSTANCE_ACTOR_PATH
-
-
-# --- remote actors: AS2 → account fields ------------------------------------------------------
 
 
 class ActorRejected(ValueError):

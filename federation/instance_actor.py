@@ -55,17 +55,6 @@ async def instance_keys() -> tuple[str, str]:
     return _keys
 
 
-def forget_instance_keys() -> None:
-    """Drop the in-process copy (tests empty the database between tests)."""
-    global _keys
-    _keys = None
-
-
 async def instance_signer() -> Signer:
     private_pem, _ = await instance_keys()
     return Signer(instance_actor_uri() + "#main-key", private_pem)
-
-
-def account_signer(account: object) -> Signer:
-    """The signer of a local account row (`key_id`, `private_key_pem`)."""
-    return Signer(account["key_id"], account["private_key_pem"])  # type: ignore[index]

@@ -39,7 +39,6 @@ CONTEXT: list[Any] = [
 ]
 
 ACTIVITY_JSON = "application/activity+json"
-LD_JSON_PROFILE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 
 def as_list(value: Any) -> list[Any]:
@@ -102,10 +101,6 @@ def host_of(uri: str) -> str:
     if not parts.hostname:
         return ""
     return parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
-
-
-def is_public(address: str) -> bool:
-    return address in PUBLIC_FORMS
 
 
 def same_host(a: str, b: str) -> bool:
