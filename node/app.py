@@ -18,6 +18,7 @@ from federation.routes import ROUTES as federation_routes
 from node import db, push, search, streaming
 from node.api import accounts as accounts_api
 from node.api import admin as admin_api
+from node.api import archive as archive_api
 from node.api import conversations as conversations_api
 from node.api import directory as directory_api
 from node.api import health as health_api
@@ -128,6 +129,7 @@ def create_app() -> Litestar:
             *health_api.ROUTES,
             *reports_api.ROUTES,
             *admin_api.ROUTES,
+            *archive_api.ROUTES,
             live,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
             web_router(),  # its /{handle} pages yield to every static path above

@@ -13,6 +13,7 @@ from arq.worker import Worker
 from node import db
 from node.jobs import redis_settings
 from node.settings import get_settings
+from workers import archive as archive_jobs
 from workers import federation, feeds
 from workers import media as media_jobs
 from workers import notifications as realtime
@@ -60,6 +61,7 @@ FUNCTIONS = [
     *federation.FUNCTIONS,
     *realtime.FUNCTIONS,
     *media_jobs.FUNCTIONS,
+    *archive_jobs.FUNCTIONS,
 ]
 
 

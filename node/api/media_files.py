@@ -20,8 +20,9 @@ from node.settings import get_settings
 
 CHUNK_BYTES = 256 * 1024
 CONTENT_TYPES = {extension: mime for mime, extension in EXTENSIONS.items()}
-# Never served: raw uploads (still carrying their metadata) and the readiness probe's file.
-HIDDEN_PREFIXES = (INCOMING_PREFIX, "health/")
+# Never served: raw uploads (still carrying their metadata), the readiness probe's file and
+# account archives (node/api/archive.py serves those to their owner only).
+HIDDEN_PREFIXES = (INCOMING_PREFIX, "health/", "exports/")
 _CONTENT_DIGEST = re.compile(r"([0-9a-f]{64})\.[a-z0-9]{1,8}$")
 
 

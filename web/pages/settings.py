@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 
+from asyncpg import Record
 from litestar import Request, Response, get, post
 
 from media import service as media
-from node import accounts, conversations, credentials, social
+from media.storage import storage_from_settings
+from node import accounts, archives, conversations, credentials, social
 from node.errors import Invalid, NotFound
 from node.export import export_account
 from node.ids import parse_id
+from node.settings import get_settings
 from web.forms import checkbox, field, files, read_form
 from web.render import page, redirect
 from web.sessions import list_sessions, require_session, revoke_session
@@ -216,6 +219,41 @@ async def export_page(request: Request) -> Response:
         "settings/export.html",
         title="Your data",
         account=await accounts.get_account(session.account_id),
+        archive=await _latest_archive(session.account_id),
+    )
+
+
+async def _latest_archive(account_id: int) -> Record | None:
+    try:
+        return await archives.latest_archive(account_id)
+    except NotFound:
+        return None
+
+
+@post("/settings/export/archive")
+async def request_archive(request: Request) -> Response:
+    session = await require_session(request)
+    await read_form(request)
+    await archives.request_archive(session.account_id)
+    return redirect("/settings/export", flash="Your archive is being prepared.")
+
+
+@get("/settings/export/archive/{archive_id:str}")
+async def archive_download(request: Request, archive_id: str) -> Response:
+    """Only to the archive's owner (the session's account); anyone else gets a 404."""
+    session = await require_session(request)
+    row = await archives.ready_archive(parse_id(archive_id), session.account_id)
+    try:
+        data = await storage_from_settings(get_settings()).get(row["storage_key"])
+    except KeyError as missing:
+        raise NotFound() from missing
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="pinhole-{session.username}.zip"',
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
@@ -248,4 +286,6 @@ ROUTES = [
     revoke_app,
     export_page,
     export_download,
+    request_archive,
+    archive_download,
 ]

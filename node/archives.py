@@ -1,0 +1,53 @@
+"""Requests for a person's ActivityPub archive: recorded here, built by a job, kept private."""
+
+from __future__ import annotations
+
+from asyncpg import Record
+
+from node import db
+from node.errors import NotFound
+from node.ids import new_id
+from node.jobs import enqueue
+
+BUILD_JOB = "build_account_archive"
+
+
+async def request_archive(account_id: int) -> Record:
+    """A pending archive for the account: the one already being built, else a new request."""
+    pending = await db.fetchrow(
+        """SELECT * FROM account_archives WHERE account_id = $1 AND state = 'pending'
+           ORDER BY id DESC LIMIT 1""",
+        account_id,
+    )
+    if pending is not None:
+        return pending
+    row = await db.fetchrow(
+        "INSERT INTO account_archives (id, account_id) VALUES ($1, $2) RETURNING *",
+        new_id(),
+        account_id,
+    )
+    await enqueue(BUILD_JOB, account_id)
+    return row
+
+
+async def latest_archive(account_id: int) -> Record:
+    row = await db.fetchrow(
+        "SELECT * FROM account_archives WHERE account_id = $1 ORDER BY id DESC LIMIT 1",
+        account_id,
+    )
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def ready_archive(archive_id: int, account_id: int) -> Record:
+    """The owner's finished archive; NotFound for anyone else's (never revealing it exists)."""
+    row = await db.fetchrow(
+        """SELECT * FROM account_archives WHERE id = $1 AND account_id = $2
+           AND state = 'ready'""",
+        archive_id,
+        account_id,
+    )
+    if row is None:
+        raise NotFound()
+    return row
