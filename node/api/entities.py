@@ -389,6 +389,7 @@ def status_edit(version: Version, author: Record) -> dict[str, Any]:
 def status_source(post: Record) -> dict[str, Any]:
     return {"id": str(post["id"]), "text": post["text"], "spoiler_text": post["spoiler_text"]}
 
+
 def notification(view: NotificationView) -> dict[str, Any]:
     row = view.row
     entity: dict[str, Any] = {
