@@ -22,9 +22,9 @@ from federation.convert import RemotePost, post_from_object
 from federation.remote_media import queue_thumbnails
 from federation.vocabulary import POST_TYPES, id_of, same_host, type_of
 from node import db
-from node.captions import normalize_tag
 from node.events import emit
 from node.ids import id_for_time, new_id
+from node.posts import save_tags
 
 log = logging.getLogger("pinhole.federation.posts")
 
@@ -49,26 +49,6 @@ def _id_for(published: datetime | None) -> int:
     if published is None:
         return new_id()
     return id_for_time(min(int(published.timestamp() * 1000), now_ms))
-
-
-async def _save_tags(post_id: int, hashtags: list[str]) -> None:
-    if not hashtags:
-        return
-    rows = await db.fetch(
-        """INSERT INTO tags (id, name, display_name, last_used_at)
-           SELECT *, now() FROM unnest($1::bigint[], $2::text[], $3::text[])
-           ON CONFLICT ((lower(name))) DO UPDATE SET last_used_at = now()
-           RETURNING id""",
-        [new_id() for _ in hashtags],
-        [normalize_tag(tag) for tag in hashtags],
-        hashtags,
-    )
-    await db.execute(
-        """INSERT INTO post_tags (post_id, tag_id) SELECT $1, unnest($2::bigint[])
-           ON CONFLICT DO NOTHING""",
-        post_id,
-        [row["id"] for row in rows],
-    )
 
 
 async def _mentioned_accounts(post: RemotePost) -> list[int]:
@@ -185,7 +165,7 @@ async def store_post(obj: dict, author: Record, *, require_relevance: bool = Tru
         if inserted is None:
             return (await post_by_uri(post.uri))["id"]
         images = await _save_media(post_id, author["id"], post)
-        await _save_tags(post_id, post.hashtags)
+        await save_tags(post_id, post.hashtags)
         mentioned = await _mentioned_accounts(post)
         if mentioned:
             await db.execute(
@@ -251,7 +231,7 @@ async def update_post(obj: dict, author: Record) -> int | None:
         )
         added = await _replace_media(current["id"], author["id"], post, media_before)
         await db.execute("DELETE FROM post_tags WHERE post_id = $1", current["id"])
-        await _save_tags(current["id"], post.hashtags)
+        await save_tags(current["id"], post.hashtags)
         mentioned = await _mentioned_accounts(post)
         if mentioned:
             await db.execute(

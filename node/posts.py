@@ -165,7 +165,8 @@ async def _render(author_id: int, text: str) -> tuple[str, list[str], list[Recor
     return render_caption(text, urls), refs.hashtags, mentioned
 
 
-async def _save_tags(post_id: int, hashtags: list[str]) -> None:
+async def save_tags(post_id: int, hashtags: list[str]) -> None:
+    """Attach hashtags to a post, creating the tags that are new (local and remote posts)."""
     if not hashtags:
         return
     tag_ids = await db.fetch(
@@ -255,7 +256,7 @@ async def _create(author_id: int, draft: Draft) -> int:
             draft.application_id,
         )
         await _attach_media(post_id, media_ids)
-        await _save_tags(post_id, hashtags)
+        await save_tags(post_id, hashtags)
         if mentioned:
             await db.execute(
                 """INSERT INTO mentions (post_id, account_id) SELECT $1, unnest($2::bigint[])""",
@@ -453,7 +454,7 @@ async def edit_post(author_id: int, post_id: int | None, edit: Edit) -> None:
             language,
         )
         await db.execute("DELETE FROM post_tags WHERE post_id = $1", post["id"])
-        await _save_tags(post["id"], hashtags)
+        await save_tags(post["id"], hashtags)
         await _update_mentions(post["id"], mentioned)
         await _record_version(post, media_after)
     await emit("post.updated", post["id"])
