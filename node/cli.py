@@ -84,6 +84,9 @@ async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> No
             log_level="info",
             log_config=None,  # logs go through node.observability's handler
             access_log=False,  # the request middleware writes one access line per request
+            # Longer than a load balancer's or client's idle timeout, so that the client (not
+            # us) closes idle keep-alive connections and never sends on one we just closed.
+            timeout_keep_alive=65,
             proxy_headers=True,
             server_header=False,
             # Streaming responses never end by themselves: a stop waits this long for them.
