@@ -445,7 +445,10 @@ def _stored_renditions(
     """(renditions as the row records them, the bytes to write by key)."""
     chosen = dict(processed.renditions)
     if poster is not None:
-        chosen.update({name: poster.renditions[name] for name in _STILL_NAMES})
+        # All of the frame's stills go, including any the custom picture does not have (its
+        # large JPEG, when it is a JPEG or PNG small enough to stand in for it).
+        chosen = {name: r for name, r in chosen.items() if name not in _STILL_NAMES}
+        chosen.update({n: r for n, r in poster.renditions.items() if n in _STILL_NAMES})
     blobs: dict[str, Rendition] = {}
     recorded: dict[str, dict[str, Any]] = {}
     for name, rendition in chosen.items():
@@ -461,7 +464,8 @@ def _stored_renditions(
     if processed.kind in ("video", "gifv"):
         # The still a player shows before it starts (the entity's preview_url).
         recorded["poster"] = recorded["large"]
-        recorded["poster_jpeg"] = recorded["large_jpeg"]
+        if "large_jpeg" in recorded:
+            recorded["poster_jpeg"] = recorded["large_jpeg"]
     return recorded, blobs
 
 

@@ -168,8 +168,8 @@ async def photo_flow(user: SignedInUser, media_base: str) -> dict[str, Any]:
 
     expected = {
         "original": ("image/jpeg", (1800, 2400)),
+        # No large JPEG: a client without WebP is given the original (a JPEG) instead.
         "large": ("image/webp", (1536, 2048)),
-        "large_jpeg": ("image/jpeg", (1536, 2048)),
         "small": ("image/webp", (480, 640)),
         "small_jpeg": ("image/jpeg", (480, 640)),
         "thumbnail": ("image/webp", (320, 320)),

@@ -22,7 +22,8 @@ from media.processing import (
 )
 from media.upload import process_upload
 
-STILL_NAMES = ("large", "small", "thumbnail", "large_jpeg", "small_jpeg", "thumbnail_jpeg")
+# "large_jpeg" too when the original cannot stand in for it (see the tests near the end).
+STILL_NAMES = ("large", "small", "thumbnail", "small_jpeg", "thumbnail_jpeg")
 
 
 def opened(rendition: Rendition) -> Image.Image:
@@ -131,14 +132,41 @@ def test_renditions_have_the_promised_sizes_and_formats(rotated_phone_photo) -> 
     for name in ("large", "small", "thumbnail"):
         assert result.renditions[name].mime == "image/webp"
         assert detect_type(result.renditions[name].data) == "image/webp"
+    assert_jpeg_fallbacks(result, ("small", "thumbnail"))
+    # The original (a JPEG of 3000x4000) is what a client without WebP gets for the large size.
+    assert "large_jpeg" not in result.renditions
+    assert result.original.mime == "image/jpeg"
+    assert result.aspect == pytest.approx(0.75)
+    assert result.kind == "image"
+
+
+def assert_jpeg_fallbacks(result: ProcessedMedia, names: tuple[str, ...]) -> None:
+    for name in names:
         fallback = result.renditions[f"{name}_jpeg"]
         assert fallback.mime == "image/jpeg" and detect_type(fallback.data) == "image/jpeg"
+        assert opened(fallback).size == (fallback.width, fallback.height)
         assert (fallback.width, fallback.height) == (
             result.renditions[name].width,
             result.renditions[name].height,
         )
-    assert result.aspect == pytest.approx(0.75)
-    assert result.kind == "image"
+
+
+def test_a_webp_original_gets_a_large_jpeg_fallback(samples) -> None:
+    out = io.BytesIO()
+    samples.scene(2400, 1600).save(out, "WEBP", quality=80)
+    result = process_image(out.getvalue())
+    assert result.original.mime == "image/webp"
+    assert (result.large.width, result.large.height) == (2048, 1365)
+    assert_jpeg_fallbacks(result, ("large", "small", "thumbnail"))
+
+
+def test_a_jpeg_too_big_to_share_whole_gets_a_large_jpeg_fallback(samples) -> None:
+    out = io.BytesIO()
+    samples.scene(5200, 1600, noise=0).save(out, "JPEG", quality=80)
+    result = process_image(out.getvalue())
+    assert result.original.mime == "image/jpeg" and result.width == 5200
+    assert result.large.width == 2048
+    assert_jpeg_fallbacks(result, ("large", "small", "thumbnail"))
 
 
 def test_large_is_exactly_2048_when_no_whole_reduction_lands_near(samples) -> None:
