@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from html.parser import HTMLParser
 
 import httpx
 from PIL import Image
@@ -81,6 +82,41 @@ async def test_album_uploaded_with_mastodon_py_is_liked_and_commented(make_user,
                 response = await anonymous.get(url)
                 assert response.status_code == 200, url
                 assert response.headers["content-type"].startswith("image/")
+
+        # The post's page offers each photo as WebP, and to browsers without WebP as JPEG:
+        # the small copy and, for the large size, the original itself.
+        page = await anonymous.get(album["url"])
+        assert page.status_code == 200
+        pictures = _pictures(page.text)
+        assert [img["src"] for _, img in pictures] == [m["url"] for m in album["media_attachments"]]
+        for source, img in pictures:
+            assert source["type"] == "image/webp"
+            for srcset, served_as in ((source["srcset"], "image/webp"), (img["srcset"], None)):
+                candidates = [c.split() for c in srcset.split(", ")]
+                assert [int(width[:-1]) for _, width in candidates] == [640, 1200], srcset
+                for url, _ in candidates:
+                    response = await anonymous.get(url)
+                    assert response.status_code == 200, url
+                    assert response.headers["content-type"] == (served_as or "image/jpeg")
+
+
+def _pictures(page: str) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """Each <picture> of a page as the attributes of its <source> and its <img>."""
+    found: list[tuple[dict[str, str], dict[str, str]]] = []
+    source: dict[str, str] | None = None
+
+    class Pictures(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            nonlocal source
+            values = {name: value or "" for name, value in attrs}
+            if tag == "source":
+                source = values
+            elif tag == "img" and source is not None:
+                found.append((source, values))
+                source = None
+
+    Pictures().feed(page)
+    return found
 
 
 async def test_media_still_processing_cannot_be_posted_and_deleting_removes_files(make_user, node):

@@ -22,11 +22,16 @@ _BREAKS_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
 RATIOS = (("portrait", 0.8), ("square", 1.0), ("classic", 4 / 3), ("landscape", 1.91))
 
 
+# What a browser without WebP can show in place of our WebP renditions.
+_EVERY_BROWSER_TYPES = ("image/jpeg", "image/png")
+
+
 @dataclass(frozen=True)
 class Rendition:
     url: str
     width: int
     height: int
+    mime: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,12 @@ class MediaItem:
     srcset: str  # "small 640w, large 1080w" so phones fetch the small one
     thumbnail: str  # the square thumbnail, for grids
     grid_srcset: str  # thumbnail and small, for grid cells on dense screens
+    # For browsers without WebP (in a <picture>): the JPEG copies of small and thumbnail, and
+    # the large JPEG or else the original (a JPEG or PNG). Empty when src is no WebP.
+    fallback_src: str
+    fallback_srcset: str
+    grid_fallback: str
+    grid_fallback_srcset: str
     video: str  # playable file for videos and GIFs
     blurhash: str
     ready: bool
@@ -118,9 +129,17 @@ def _renditions(row: Record) -> dict[str, Rendition]:
         url = value.get("url") or (f"{base}/{value['key']}" if value.get("key") else "")
         if url:
             found[name] = Rendition(
-                url, int(value.get("width") or 0), int(value.get("height") or 0)
+                url,
+                int(value.get("width") or 0),
+                int(value.get("height") or 0),
+                str(value.get("mime") or ""),
             )
     return found
+
+
+def _srcset(*renditions: Rendition | None) -> str:
+    shown = {r for r in renditions if r is not None and r.width}
+    return ", ".join(f"{r.url} {r.width}w" for r in sorted(shown, key=lambda r: r.width))
 
 
 def media_item(row: Record) -> MediaItem:
@@ -133,12 +152,14 @@ def media_item(row: Record) -> MediaItem:
     height = row["height"] or (large.height if large else 0) or 1080
     remote = row["remote_url"]
     src = large.url if large else remote
-    srcset = ", ".join(
-        f"{r.url} {r.width}w"
-        for r in sorted({small, large} - {None}, key=lambda r: r.width)
-        if r.width
-    )
     is_video = row["type"] in VIDEO_KINDS
+    large_fallback = found.get("large_jpeg") or (
+        original if original and original.mime in _EVERY_BROWSER_TYPES else None
+    )
+    small_fallback = found.get("small_jpeg")
+    has_fallback = bool(large and large.mime == "image/webp" and large_fallback and not is_video)
+    webp_thumbnail = bool(thumbnail and thumbnail.mime == "image/webp")
+    thumbnail_fallback = found.get("thumbnail_jpeg") if webp_thumbnail else None
     return MediaItem(
         id=row["id"],
         kind=row["type"],
@@ -146,11 +167,15 @@ def media_item(row: Record) -> MediaItem:
         width=width,
         height=height,
         src=src,
-        srcset=srcset,
+        srcset=_srcset(small, large),
         thumbnail=thumbnail.url if thumbnail else remote,
-        grid_srcset=", ".join(
-            f"{r.url} {r.width}w" for r in (thumbnail, small) if r is not None and r.width
-        ),
+        grid_srcset=_srcset(thumbnail, small),
+        fallback_src=large_fallback.url if has_fallback and large_fallback else "",
+        fallback_srcset=_srcset(small_fallback, large_fallback) if has_fallback else "",
+        grid_fallback=thumbnail_fallback.url if thumbnail_fallback else "",
+        grid_fallback_srcset=_srcset(thumbnail_fallback, small_fallback)
+        if thumbnail_fallback
+        else "",
         video=(original.url if original else remote) if is_video else "",
         blurhash=row["blurhash"] or "",
         ready=row["state"] == "ready" and bool(src),

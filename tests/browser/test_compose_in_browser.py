@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_up
 from tests.browser.conftest import sign_in as sign_in_as
+from tests.rig import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -139,6 +140,10 @@ async def test_album_upload_with_alt_text_reaches_feed_and_grid(
         "A red sun",
     ]
     assert "w," in await images.first.get_attribute("srcset")
+    # A browser that shows WebP picks a WebP rendition over the JPEG fallback.
+    await images.first.scroll_into_view_if_needed()
+    chosen = await wait_until(lambda: images.first.evaluate("img => img.currentSrc"))
+    assert chosen.endswith(".webp"), chosen
     await screenshot(feed, "feed-uploaded-album-desktop")
     await feed.goto("/@olga")
     await feed.get_by_role("link", name="Post by @olga: Two suns #album").wait_for()
