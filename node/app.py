@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from federation import actors as federation_actors
 from federation import remote_posts
 from federation.routes import ROUTES as federation_routes
-from node import db, push, search, streaming
+from node import auth, db, push, search, streaming
 from node.api import accounts as accounts_api
 from node.api import admin as admin_api
 from node.api import archive as archive_api
@@ -89,9 +89,11 @@ async def live() -> dict[str, str]:
 async def lifespan(_: Litestar) -> AsyncIterator[None]:
     await db.open_pool()
     await push.ensure_vapid_keys()  # the first process to start makes the node's VAPID keys
+    await auth.identities.start()
     try:
         yield
     finally:
+        await auth.identities.stop()
         await streaming.close_hub()
         await close_jobs()
         await close_redis()

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from node import db
 from node.errors import BadRequest, Forbidden, Invalid, Unauthorized
 from node.ids import new_id
+from node.token_cache import TokenCache
 
 _hasher = PasswordHasher()
 
@@ -222,6 +223,7 @@ async def revoke_token(app: App, token: str) -> None:
         _digest(token),
         app.id,
     )
+    identities.forget_all()  # at once here; other processes hear it from PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,16 @@ class Identity:
             raise Forbidden("This action is outside the authorized scopes")
 
 
+# Web processes start it (node.app); elsewhere it stays off and every lookup reads the database.
+identities: TokenCache[Identity] = TokenCache()
+
+
 async def identity_for_token(token: str) -> Identity | None:
+    digest = _digest(token)
+    return await identities.get(digest, lambda: _load_identity(digest))
+
+
+async def _load_identity(digest: str) -> Identity | None:
     row = await db.fetchrow(
         """SELECT t.id, t.scopes, t.app_id, t.user_id, u.account_id, u.role, u.disabled,
                   u.approved, u.confirmed_at, a.suspended_at
@@ -248,7 +259,7 @@ async def identity_for_token(token: str) -> Identity | None:
            LEFT JOIN users u ON u.id = t.user_id
            LEFT JOIN accounts a ON a.id = u.account_id
            WHERE t.token_hash = $1 AND t.revoked_at IS NULL""",
-        _digest(token),
+        digest,
     )
     if row is None:
         return None

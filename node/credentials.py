@@ -8,7 +8,7 @@ from datetime import datetime
 
 from asyncpg import Record
 
-from node import db
+from node import auth, db
 from node.accounts import find_user_by_login, validate_password
 from node.auth import check_password, hash_password
 from node.errors import Forbidden, Invalid, NotFound
@@ -93,4 +93,5 @@ async def revoke_app(user_id: int, app_id: int) -> int:
         user_id,
         app_id,
     )
+    auth.identities.forget_all()  # at once here; other processes hear it from PostgreSQL
     return int(result.split()[-1])

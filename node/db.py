@@ -4,7 +4,7 @@ and migrations."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -30,6 +30,17 @@ async def open_pool(min_size: int = 2, max_size: int = 20) -> None:
 
 async def close_pool() -> None:
     await DB.close_connection_pool()
+
+
+async def listen(
+    channel: str, on_notify: Callable[[], None], on_lost: Callable[[], None]
+) -> asyncpg.Connection:
+    """A connection of its own (outside the pool) that calls `on_notify` for each NOTIFY on
+    `channel` and `on_lost` once if the connection ends; close it to stop."""
+    connection = await asyncpg.connect(**DB.config)
+    await connection.add_listener(channel, lambda *_: on_notify())
+    connection.add_termination_listener(lambda _: on_lost())
+    return connection
 
 
 def transaction():

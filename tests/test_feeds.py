@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from node import db
+from node.ids import new_id
 from node.redis import key, redis
 from tests.conftest import SignedInUser
 from tests.rig import wait_until
@@ -332,3 +333,55 @@ async def test_exclusive_list_members_leave_the_home_feed(make_user) -> None:
     assert await home_ids(alice) == [carols["id"]]
     timeline = await alice.get(f"/api/v1/timelines/list/{list_id}")
     assert [s["id"] for s in timeline.json()] == [bobs["id"]]
+
+
+async def test_feed_shows_each_post_as_it_is_now(make_user) -> None:
+    """Statuses in the feed are rendered once and reused; every change to a post, its author,
+    its media or the reader's own state must still show on the next read."""
+    alice, bob, carol = await make_user("alice"), await make_user("bob"), await make_user("carol")
+    await follow(alice, bob)
+    await home_ids(alice)
+    post = await publish(bob, "a #harbour at dawn")
+    boost = await carol.post(f"/api/v1/statuses/{post['id']}/reblog")
+    assert boost.status_code == 200, boost.text
+    await follow(alice, carol)
+
+    async def first_two() -> list[dict]:
+        page = (await home(alice)).json()
+        return page[:2] if len(page) >= 2 else []
+
+    shown = await wait_until(first_two)
+    assert [s["id"] for s in shown] == [boost.json()["id"], post["id"]]
+    assert shown[1]["favourited"] is False and shown[1]["favourites_count"] == 0
+
+    edited = await bob.client.put(
+        f"/api/v1/statuses/{post['id']}", data={"status": "the #harbour at noon"}
+    )
+    assert edited.status_code == 200, edited.text
+    renamed = await bob.client.patch(
+        "/api/v1/accounts/update_credentials", data={"display_name": "Bob B."}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (await alice.post(f"/api/v1/statuses/{post['id']}/favourite")).status_code == 200
+    assert (await alice.post(f"/api/v1/statuses/{post['id']}/bookmark")).status_code == 200
+
+    boosted, original = (await home(alice)).json()[:2]
+    for status in (original, boosted["reblog"]):
+        assert "noon" in status["content"]
+        assert status["account"]["display_name"] == "Bob B."
+        assert status["favourites_count"] == 1 and status["reblogs_count"] == 1
+        assert status["favourited"] is True and status["bookmarked"] is True
+        assert status["edited_at"] is not None
+    assert boosted["favourited"] is True  # a boost carries the reader's state of the original
+    assert boosted["account"]["id"] == carol.account_id
+
+    # Hashtags saved without touching the post row (as remote updates may) still show.
+    tag_id = new_id()
+    await db.execute(
+        "INSERT INTO tags (id, name, display_name) VALUES ($1, 'sunrise', 'sunrise')", tag_id
+    )
+    await db.execute(
+        "INSERT INTO post_tags (post_id, tag_id) VALUES ($1, $2)", int(post["id"]), tag_id
+    )
+    original = (await home(alice)).json()[1]
+    assert sorted(t["name"] for t in original["tags"]) == ["harbour", "sunrise"]

@@ -5,7 +5,9 @@ import hashlib
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from node import db
 from tests.conftest import register_app
+from tests.rig import wait_until
 
 
 async def _password_token(http, app, user, scope="read write follow"):
@@ -247,6 +249,29 @@ async def test_revoked_token_stops_working(http, make_user):
         "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token}"}
     )
     assert me.status_code == 401
+
+
+async def test_token_ended_by_another_process_stops_working(http, make_user):
+    """The node keeps token identities in memory; a change made elsewhere (the admin CLI, another
+    web process, a suspension) reaches it through the database, within moments."""
+    alice = await make_user("alice")
+    bob = await make_user("bob")
+
+    async def status_of(user) -> int:
+        return (await user.get("/api/v1/accounts/verify_credentials")).status_code
+
+    assert await status_of(alice) == 200 and await status_of(bob) == 200  # now remembered
+    await db.execute(
+        "UPDATE oauth_tokens SET revoked_at = now() WHERE token_hash = $1",
+        hashlib.sha256(alice.token.encode()).hexdigest(),
+    )
+    await db.execute("UPDATE accounts SET suspended_at = now() WHERE id = $1", int(bob.account_id))
+    assert await wait_until(lambda: _is(status_of(alice), 401), timeout=2)
+    assert await wait_until(lambda: _is(status_of(bob), 401), timeout=2)
+
+
+async def _is(status, expected: int) -> bool:
+    return await status == expected
 
 
 async def test_client_credentials_token_cannot_act_as_a_user(http):

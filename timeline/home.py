@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import time
 
+from asyncpg import Record
+
 from node import accounts, db
 from node.ids import SEQUENCE_BITS
 from node.post_views import PostView
 from timeline import pull, store
 from timeline.page import Page
-from timeline.views import views_from_rows
+from timeline.views import post_views
 
 REBUILD_SIZE = 200  # posts a rebuilt feed starts with; older pages are pulled
 MAX_ROUNDS = 4  # rounds of reading further when filters removed most of a page
+CHECK_MARGIN = 4  # candidates checked beyond the page size before asking for all of them
 
 
 _QUERIES = {ascending: pull.page_query(ascending=ascending) for ascending in (False, True)}
@@ -45,7 +48,13 @@ async def _mark_active(user_id: int, account_id: int) -> None:
 
 
 async def home_page(account_id: int, page: Page, *, user_id: int | None = None) -> list[PostView]:
-    """One page of an account's home feed, newest first, ready to render.
+    """One page of an account's home feed, newest first, ready to render (the web pages)."""
+    entries = await home_entries(account_id, page, user_id=user_id)
+    return await post_views([entry["id"] for entry in entries], account_id)
+
+
+async def home_entries(account_id: int, page: Page, *, user_id: int | None = None) -> list[Record]:
+    """One page of an account's home feed, newest first, as timeline.views.ENTRIES rows.
 
     `user_id` (the owner reading their own feed) keeps the owner counted as active.
     """
@@ -66,7 +75,7 @@ async def home_page(account_id: int, page: Page, *, user_id: int | None = None) 
         window = await store.read(
             account_id, lo=lo, hi=hi, count=per_source, ascending=ascending, touch=False
         )
-    result: list[PostView] = []
+    result: list[Record] = []
     query = _QUERIES[ascending]
     for _ in range(MAX_ROUNDS):
         ids = window.ids
@@ -87,24 +96,20 @@ async def home_page(account_id: int, page: Page, *, user_id: int | None = None) 
                 pull_hi = min(pull_hi, covered + 1)
             else:
                 pull_lo = max(pull_lo, covered - 1)
-        rows = await db.fetch(
-            query,
-            account_id,
-            ids,
-            pull_lo,
-            pull_hi,
-            per_author,
-            below_floor,
-            lo or 0,
-            fallback_hi or pull.MAX_ID,
-            page.limit - len(result),
-        )
-        found = views_from_rows(rows, account_id)
+        wanted = page.limit - len(result)
+        args = (account_id, ids, pull_lo, pull_hi, per_author, below_floor, lo or 0)
+        args += (fallback_hi or pull.MAX_ID, wanted)
+        # Most pages lose nothing to the filters: only the newest candidates are checked, and
+        # all of them when that left the page short.
+        rows = await db.fetch(query, *args, wanted + CHECK_MARGIN)
+        if len(rows) < wanted:
+            rows = await db.fetch(query, *args, pull.MAX_ID)
+        found = sorted(rows, key=lambda row: row["id"], reverse=not ascending)
         if covered is not None:
             found = [
-                v
-                for v in found
-                if (v.post["id"] <= covered if ascending else v.post["id"] >= covered)
+                row
+                for row in found
+                if (row["id"] <= covered if ascending else row["id"] >= covered)
             ]
         result.extend(found)
         if covered is None or len(result) >= page.limit:
@@ -117,5 +122,5 @@ async def home_page(account_id: int, page: Page, *, user_id: int | None = None) 
         window = await store.read(
             account_id, lo=lo, hi=hi, count=per_source, ascending=ascending, touch=False
         )
-    result.sort(key=lambda v: v.post["id"], reverse=True)
+    result.sort(key=lambda row: row["id"], reverse=True)
     return result[: page.limit] if not ascending else result[-page.limit :]

@@ -13,7 +13,7 @@ Mastodon).
 
 from __future__ import annotations
 
-from timeline.views import HYDRATE
+from timeline.views import ENTRIES, ENTRY_COLUMNS
 
 
 def feed_post(alias: str) -> str:
@@ -133,7 +133,9 @@ PULLED_FOLLOWED = """(SELECT f.target_account_id AS aid, f.show_reblogs
 def page_query(*, ascending: bool) -> str:
     """One home page from its candidates: $1 viewer, $2 ids from Redis, ($3, $4) the window,
     $5 rows per pulled author, $6 whether Redis lacks the older part ($7, $8) of the window (then
-    every followed author is pulled there), $9 page size. Returns the page, hydrated."""
+    every followed author is pulled there), $9 page size, $10 how many of the newest candidates
+    are checked against the filters (a page whose filters removed too many is asked again with
+    more). Returns the page as timeline.views.ENTRIES rows."""
     order = "ASC" if ascending else "DESC"
     return f"""WITH {HIDDEN},
         candidates AS (
@@ -147,11 +149,12 @@ def page_query(*, ascending: bool) -> str:
                 {followed_tag_posts(lo="$7", hi="$8", limit="$5", ascending=ascending)}
             ) fb WHERE $6::boolean
         ),
+        newest AS (SELECT id FROM candidates ORDER BY id {order} LIMIT $10),
         page AS (
-            SELECT p.id, p.reblog_of_id FROM candidates c {FEED_JOINS}
+            SELECT {ENTRY_COLUMNS} FROM newest c {FEED_JOINS}
             WHERE {feed_filter(exclusive=True)}
             ORDER BY p.id {order} LIMIT $9
-        ){HYDRATE}"""
+        ){ENTRIES}"""
 
 
 # A feed rebuilt from PostgreSQL: the newest $2 feed posts newer than the id $3 of the viewer

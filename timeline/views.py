@@ -21,7 +21,7 @@ HYDRATE = """,
         SELECT id, id AS page_id FROM page
         UNION ALL SELECT reblog_of_id, id FROM page WHERE reblog_of_id IS NOT NULL
     )
-    SELECT w.page_id, p.*, a AS author,
+    SELECT w.page_id, p.*, a AS author, p.xmin AS row_version, a.xmin AS author_row_version,
         app.name AS application_name, app.website AS application_website,
         ARRAY(SELECT m FROM media_attachments m WHERE m.post_id = p.id
               ORDER BY m.position, m.id) AS media,
@@ -37,6 +37,28 @@ HYDRATE = """,
     FROM wanted w JOIN posts p ON p.id = w.id
     JOIN accounts a ON a.id = p.account_id
     LEFT JOIN oauth_apps app ON app.id = p.application_id"""
+
+# A page's entries, for pages rendered from cached Statuses (node.api.rendered_statuses): the
+# `page` query selects ENTRY_COLUMNS from posts `p` (author `a`, boosted post `r`, its author
+# `ra`). A row version (xmin) changes with every write to the row, and a post's row is written
+# whenever its media, hashtags or mentions change (migration 0100), so the versions say whether
+# a cached rendering is still the post as it is. The viewer's ($1) state is of the post shown
+# (for a boost: the boosted post), as in a Status.
+ENTRY_COLUMNS = """p.id, p.reblog_of_id, p.xmin AS version, a.xmin AS author_version,
+            r.xmin AS reblog_version, ra.xmin AS reblog_author_version"""
+
+ENTRIES = """
+    SELECT page.*,
+        EXISTS (SELECT 1 FROM favourites WHERE account_id = $1
+                  AND post_id = coalesce(page.reblog_of_id, page.id)) AS favourited,
+        EXISTS (SELECT 1 FROM posts vr WHERE vr.account_id = $1
+                  AND vr.reblog_of_id = coalesce(page.reblog_of_id, page.id)
+                  AND vr.deleted_at IS NULL) AS reblogged,
+        EXISTS (SELECT 1 FROM bookmarks WHERE account_id = $1
+                  AND post_id = coalesce(page.reblog_of_id, page.id)) AS bookmarked,
+        EXISTS (SELECT 1 FROM pins WHERE account_id = $1
+                  AND post_id = coalesce(page.reblog_of_id, page.id)) AS pinned
+    FROM page"""
 
 # One page given as ids ($2, in order); the caller has already filtered them for viewer $1.
 _BY_IDS = f"""WITH page AS (

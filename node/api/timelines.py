@@ -11,11 +11,12 @@ from node.api import entities
 from node.api.authn import require_user, viewer_id
 from node.api.pagination import link_header, page_params
 from node.api.params import flag, id_list, read_params, text
+from node.api.rendered_statuses import statuses_json
 from node.errors import Invalid, NotFound
 from node.ids import parse_id
 from node.post_views import PostView
 from timeline import followed_tags, lists, markers
-from timeline.home import home_page
+from timeline.home import home_entries
 from timeline.page import Page
 from timeline.public import Scope, public_page, tag_page
 
@@ -57,8 +58,12 @@ def _statuses(request: Request, views: list[PostView], limit: int) -> Response:
 async def home_timeline(request: Request) -> Response:
     identity = await require_user(request, "read:statuses")
     page = _page(await read_params(request))
-    views = await home_page(identity.account_id, page, user_id=identity.user_id)
-    return _statuses(request, views, page.limit)
+    entries = await home_entries(identity.account_id, page, user_id=identity.user_id)
+    return Response(
+        content=await statuses_json(entries),
+        media_type="application/json",
+        headers=link_header(request, [entry["id"] for entry in entries], page.limit),
+    )
 
 
 @get("/api/v1/timelines/public")

@@ -1,0 +1,74 @@
+"""Signals for in-process caches: a post row changes whenever anything shown with it changes
+(its media, hashtags, mentions), so its row version (xmin) can key a rendered Status; and a
+notification on the `pinhole_auth` channel whenever a token, user or account changes in a
+way that can end access, so cached token identities are dropped in every web process."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+from node.piccolo_migrations import sql_migration
+
+ID = "2026-11-24T01:40:00:000000"  # 0100: the 100th minute
+VERSION = "1.38.0"
+DESCRIPTION = "render versions and auth change notifications"
+
+# Statement-level triggers with transition tables: an album of 20 photos attached in one
+# statement touches its post once, not 20 times.
+_TOUCH_POSTS = """
+CREATE FUNCTION posts_parts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE posts SET parts_changed_at = now()
+    WHERE id IN (SELECT post_id FROM new_rows WHERE post_id IS NOT NULL);
+    RETURN NULL;
+END $$;
+CREATE FUNCTION posts_parts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE posts SET parts_changed_at = now()
+    WHERE id IN (SELECT post_id FROM old_rows WHERE post_id IS NOT NULL);
+    RETURN NULL;
+END $$;
+CREATE FUNCTION posts_parts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE posts SET parts_changed_at = now()
+    WHERE id IN (SELECT post_id FROM new_rows WHERE post_id IS NOT NULL
+                 UNION SELECT post_id FROM old_rows WHERE post_id IS NOT NULL);
+    RETURN NULL;
+END $$;
+"""
+
+
+def _touch_triggers(table: str) -> str:
+    return "\n".join(
+        f"""CREATE TRIGGER {table}_touch_posts_{op} AFTER {event} ON {table}
+    REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION posts_parts_{op}();"""
+        for op, event, tables in (
+            ("inserted", "INSERT", "NEW TABLE AS new_rows"),
+            ("deleted", "DELETE", "OLD TABLE AS old_rows"),
+            ("updated", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        )
+    )
+
+
+SQL = f"""
+ALTER TABLE posts ADD COLUMN parts_changed_at timestamptz;
+{_TOUCH_POSTS}
+{_touch_triggers("media_attachments")}
+{_touch_triggers("post_tags")}
+{_touch_triggers("mentions")}
+
+CREATE FUNCTION notify_auth_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('pinhole_auth', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER oauth_tokens_auth_change AFTER UPDATE OR DELETE ON oauth_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_auth_change();
+CREATE TRIGGER users_auth_change
+    AFTER UPDATE OF role, disabled, approved, confirmed_at, account_id OR DELETE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_auth_change();
+CREATE TRIGGER accounts_auth_change AFTER UPDATE OF suspended_at OR DELETE ON accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_auth_change();
+"""
+
+
+async def forwards() -> MigrationManager:
+    return sql_migration(ID, DESCRIPTION, SQL)
