@@ -1,5 +1,6 @@
-"""Rate-limit benchmark: the cost of one token-bucket decision (the Lua script) in Redis, alone
-and with many concurrent callers, and a check that concurrent callers never overspend.
+"""Rate-limit benchmark: the cost of one token-bucket decision (a local lease, or the Lua script
+in Redis), alone and with many concurrent callers, and a check that concurrent callers never
+overspend.
 
     .venv/bin/python bench/ratelimit.py
 
@@ -54,6 +55,8 @@ async def main() -> None:
                     "decision_ms_p99": round(sorted(sequential)[int(len(sequential) * 0.99)], 3),
                     "decisions_per_second_50_concurrent_callers": round(concurrent_rate),
                     "race_1000_requests_budget_100_allowed": allowed,
+                    "note": "budgets of 20 or more are taken from Redis up to 8 tokens at a "
+                    "time and spent in the process: p50 is a local decision, p99 a Redis call",
                 },
                 indent=2,
             )

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from node import ratelimit
+from node.ids import new_id
 from tests.conftest import register_app, sign_up
 from tests.rig import NodeProcess, Services
 
@@ -191,3 +193,18 @@ async def test_inbox_deliveries_are_limited_per_remote_domain(pair):
         assert "Retry-After" in refused.headers
         other = await b.post("/inbox", content=b"{}", headers=signed_by("calm.example"))
         assert other.status_code != 429
+
+
+async def test_leased_tokens_keep_the_budget_exact_in_one_process(node):
+    """Larger budgets are taken from Redis a few tokens at a time; what callers see stays the
+    same: remaining counts down by one, and a burst gets exactly the budget."""
+    budget = [ratelimit.Limit("api", 100, 3600)]
+    counted = f"user:counted-{new_id()}"
+    remaining = [(await ratelimit.take(counted, budget)).remaining for _ in range(12)]
+    assert remaining == list(range(99, 87, -1))
+
+    burst = f"user:burst-{new_id()}"
+    verdicts = await asyncio.gather(*(ratelimit.take(burst, budget) for _ in range(300)))
+    assert sum(1 for v in verdicts if v.allowed) == 100
+    refused = await ratelimit.take(burst, budget)
+    assert not refused.allowed and refused.retry_after > 0
