@@ -43,9 +43,10 @@ HYDRATE = """,
 # `ra`). A row version (xmin) changes with every write to the row, and a post's row is written
 # whenever its media, hashtags or mentions change (migration 0100), so the versions say whether
 # a cached rendering is still the post as it is. The viewer's ($1) state is of the post shown
-# (for a boost: the boosted post), as in a Status.
+# (for a boost: the boosted post), as in a Status; only one's own posts can be pinned.
 ENTRY_COLUMNS = """p.id, p.reblog_of_id, p.xmin AS version, a.xmin AS author_version,
-            r.xmin AS reblog_version, ra.xmin AS reblog_author_version"""
+            r.xmin AS reblog_version, ra.xmin AS reblog_author_version,
+            coalesce(r.account_id, p.account_id) AS shown_author_id"""
 
 ENTRIES = """
     SELECT page.*,
@@ -56,7 +57,7 @@ ENTRIES = """
                   AND vr.deleted_at IS NULL) AS reblogged,
         EXISTS (SELECT 1 FROM bookmarks WHERE account_id = $1
                   AND post_id = coalesce(page.reblog_of_id, page.id)) AS bookmarked,
-        EXISTS (SELECT 1 FROM pins WHERE account_id = $1
+        page.shown_author_id = $1 AND EXISTS (SELECT 1 FROM pins WHERE account_id = $1
                   AND post_id = coalesce(page.reblog_of_id, page.id)) AS pinned
     FROM page"""
 
