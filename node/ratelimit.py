@@ -75,7 +75,7 @@ return result
 # never leased: every decision stays exact.
 LEASE_FRACTION = 20  # lease at most 1/20 of the smallest budget involved…
 MAX_LEASE = 8  # …and never more than this
-LEASE_SECONDS = 2.0
+LEASE_SECONDS = 30.0
 MAX_LEASES = 50_000
 
 
