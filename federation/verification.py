@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request
+from litestar.types import Scope
 
 from federation.actors import lookup_key
 from federation.signatures import (
@@ -17,18 +18,23 @@ signature_checker = SignatureChecker(lookup_key)
 
 
 def incoming_request(request: Request, body: bytes = b"") -> IncomingRequest:
+    """The parts of a request a signature covers (see incoming_request_of_scope)."""
+    return incoming_request_of_scope(request.scope, body)
+
+
+def incoming_request_of_scope(scope: Scope, body: bytes = b"") -> IncomingRequest:
     """The parts of a request a signature covers, with the URL as the sender addressed it
     (our public base URL: a TLS-terminating proxy in front does not change what was signed)."""
     headers: dict[str, str] = {}
-    for raw_name, raw_value in request.scope["headers"]:
+    for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+    raw_path = scope.get("raw_path") or scope["path"].encode()
     path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else str(raw_path)
-    query = request.scope.get("query_string", b"").decode("latin-1")
+    query = scope.get("query_string", b"").decode("latin-1")
     url = get_settings().base_url + path + (f"?{query}" if query else "")
-    return IncomingRequest(request.method, url, headers, body)
+    return IncomingRequest(scope["method"], url, headers, body)
 
 
 def is_signed(request: Request) -> bool:

@@ -12,10 +12,12 @@ from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp
 
 from federation import actors as federation_actors
 from federation import remote_posts
 from federation.routes import ROUTES as federation_routes
+from federation.routes.inbox import FAST_LANES as federation_fast_lanes
 from node import auth, db, push, search, streaming
 from node.api import accounts as accounts_api
 from node.api import admin as admin_api
@@ -37,8 +39,8 @@ from node.api import suggestions as suggestions_api
 from node.api import tags as tags_api
 from node.api import timelines as timelines_api
 from node.api import trends as trends_api
-from node.api.middleware import RateLimiting, RequestObservation
-from node.errors import PinholeError, TooMany
+from node.api.middleware import FastLanes, RateLimiting, RequestObservation
+from node.errors import PinholeError, TooMany, error_document
 from node.jobs import close_jobs
 from node.redis import close_redis
 from web.render import TEMPLATE_CONFIG
@@ -55,13 +57,7 @@ def _error(message: str, status: int, **extra: object) -> Response:
 
 
 def pinhole_error(_: Request, exc: PinholeError) -> Response:
-    extra: dict[str, object] = {}
-    if exc.details:
-        extra["details"] = {
-            field: [{"error": "ERR_INVALID", "description": problem}]
-            for field, problem in exc.details.items()
-        }
-    response = _error(exc.message, exc.status, **extra)
+    response = Response(error_document(exc), status_code=exc.status)
     if isinstance(exc, TooMany):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -105,7 +101,8 @@ async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await db.close_pool()
 
 
-def create_app() -> Litestar:
+def create_app() -> ASGIApp:
+    """The Litestar app, behind the fast lanes of the federation inboxes."""
     # Search's resolve=true reaches other servers through federation (node/ cannot import it).
     search.use_remote_lookups(
         search.RemoteLookups(
@@ -114,7 +111,7 @@ def create_app() -> Litestar:
             post_by_url=remote_posts.resolve_post,
         )
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *oauth_api.ROUTES,
             *accounts_api.ROUTES,
@@ -166,3 +163,4 @@ def create_app() -> Litestar:
         openapi_config=None,
         debug=False,
     )
+    return FastLanes(app, federation_fast_lanes)

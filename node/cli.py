@@ -8,8 +8,12 @@ import getpass
 import logging
 import os
 import signal
+import socket
+import subprocess
 import sys
+from collections.abc import Coroutine
 from dataclasses import replace
+from typing import Any
 
 from node.admin_cli import add_admin_commands
 from node.settings import Settings, SettingsError, use_settings
@@ -62,7 +66,61 @@ def _prepare(args: argparse.Namespace, *, embedded_allowed: bool):
     return settings, servers
 
 
-async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> None:
+def _port_sharing_socket(host: str, port: int) -> socket.socket:
+    """A listening socket with SO_REUSEPORT: each web process binds its own, and the kernel
+    spreads new connections over them (no process accepts for the others)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        print(f"pinhole: cannot bind {host}:{port}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _start_more_web_processes(settings: Settings, count: int) -> list[subprocess.Popen]:
+    """`count` more web processes on the same port, with this process's database and Redis
+    (which may be embedded servers this process started)."""
+    env = {
+        **os.environ,
+        "PINHOLE_HOST": settings.host,
+        "PINHOLE_PORT": str(settings.port),
+        "PINHOLE_DATABASE_URL": settings.database_url,
+        "PINHOLE_REDIS_URL": settings.redis_url,
+    }
+    command = [sys.executable, "-m", "node.cli", "web", "--started-by", str(os.getpid())]
+    return [subprocess.Popen(command, env=env) for _ in range(count)]
+
+
+def _stop_processes(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _stop_when_orphaned(server: Any, parent_pid: int) -> None:
+    """A web process started by another stops when that one is gone (even killed)."""
+    while os.getppid() == parent_pid:  # noqa: ASYNC110 - no event tells of a parent's death
+        await asyncio.sleep(1)
+    server.should_exit = True
+
+
+async def _serve(
+    settings: Settings, *, with_web: bool, with_worker: bool, started_by: int | None = None
+) -> None:
+    """Serve the web app and/or the worker. With PINHOLE_WEB_PROCESSES above one, this process
+    starts the others and all share the port; `started_by` (the first one's pid) marks one of
+    those others."""
     import uvicorn
 
     from workers.main import build_worker
@@ -93,22 +151,48 @@ async def _serve(settings: Settings, *, with_web: bool, with_worker: bool) -> No
             timeout_graceful_shutdown=5,
         )
     )
+    sockets = None
+    others: list[subprocess.Popen] = []
+    orphan_watch = None
+    if started_by is not None or settings.web_processes > 1:
+        sockets = [_port_sharing_socket(settings.host, settings.port)]
+    if started_by is not None:
+        orphan_watch = asyncio.create_task(_stop_when_orphaned(server, started_by))
+    elif settings.web_processes > 1:
+        others = _start_more_web_processes(settings, settings.web_processes - 1)
     worker_task = asyncio.create_task(worker.async_run()) if worker else None
-    started = asyncio.create_task(server.serve())
+    started = asyncio.create_task(server.serve(sockets=sockets))
     # uvicorn exposes only a flag for "listening", no event to wait on.
     while not server.started and not started.done():  # noqa: ASYNC110
         await asyncio.sleep(0.05)
-    if server.started:
+    if server.started and started_by is None:
+        processes = f", {settings.web_processes} web processes" if others else ""
         print(
-            f"pinhole is running at {settings.base_url} (bound to {settings.host}:{settings.port})",
+            f"pinhole is running at {settings.base_url} "
+            f"(bound to {settings.host}:{settings.port}{processes})",
             flush=True,
         )
     try:
         await started
     finally:
+        if orphan_watch is not None:
+            orphan_watch.cancel()
         if worker is not None and worker_task is not None:
             worker_task.cancel()
             await worker.close()
+        await asyncio.to_thread(_stop_processes, others)
+
+
+def _run_serving(main: Coroutine[None, None, None]) -> None:
+    """Run a serving process's main coroutine on uvloop where it is installed (uvicorn[standard]
+    brings it): its event loop and transports cost much less per request than asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _stop_on_sigterm() -> None:
@@ -127,7 +211,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         from node.db import migrate
 
         asyncio.run(migrate())
-        asyncio.run(_serve(settings, with_web=True, with_worker=True))
+        _run_serving(_serve(settings, with_web=True, with_worker=True))
     except KeyboardInterrupt:
         pass
     finally:
@@ -137,12 +221,12 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 def cmd_web(args: argparse.Namespace) -> None:
     settings, _ = _prepare(args, embedded_allowed=False)
-    asyncio.run(_serve(settings, with_web=True, with_worker=False))
+    _run_serving(_serve(settings, with_web=True, with_worker=False, started_by=args.started_by))
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
     settings, _ = _prepare(args, embedded_allowed=False)
-    asyncio.run(_serve(settings, with_web=False, with_worker=True))
+    _run_serving(_serve(settings, with_web=False, with_worker=True))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -189,12 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, help_text in (
         ("run", cmd_run, "start everything: embedded servers if none configured, web, worker"),
-        ("web", cmd_web, "run one web process (configured database and Redis)"),
+        ("web", cmd_web, "run the web processes (configured database and Redis)"),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--host", help="address to bind (PINHOLE_HOST, default 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to bind (PINHOLE_PORT, default 8000)")
-        sub.set_defaults(func=func)
+        sub.set_defaults(func=func, started_by=None)
+        if name == "web":  # set on the extra web processes the first one starts
+            sub.add_argument("--started-by", type=int, help=argparse.SUPPRESS)
     commands.add_parser("worker", help="run one job worker").set_defaults(func=cmd_worker)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 

@@ -31,6 +31,12 @@ class NotFound(PinholeError):
         super().__init__(message, **kwargs)
 
 
+class TooLarge(PinholeError):
+    """A request body past its endpoint's limit."""
+
+    status = 413
+
+
 class Invalid(PinholeError):
     """Input that parses but breaks a rule: 422, naming the field."""
 
@@ -47,3 +53,15 @@ class TooMany(PinholeError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def error_document(exc: PinholeError) -> dict[str, object]:
+    """The JSON body of an error answer, in Mastodon's shape (`error`, and `details` per field
+    for validation errors)."""
+    document: dict[str, object] = {"error": exc.message}
+    if exc.details:
+        document["details"] = {
+            field: [{"error": "ERR_INVALID", "description": problem}]
+            for field, problem in exc.details.items()
+        }
+    return document

@@ -64,6 +64,14 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
     ("host", "PINHOLE_HOST", "str", "127.0.0.1", "Address the web server binds to."),
     ("port", "PINHOLE_PORT", "int", 8000, "Port the web server binds to."),
     (
+        "web_processes",
+        "PINHOLE_WEB_PROCESSES",
+        "int",
+        1,
+        "Web server processes sharing the port (the kernel spreads connections over them); "
+        "one per core uses a machine's cores without a load balancer.",
+    ),
+    (
         "domain",
         "PINHOLE_DOMAIN",
         "str",
@@ -371,6 +379,7 @@ _URL_SCHEMES = {
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
+    web_processes: int = 1
     domain: str = ""
     https: bool = False
     database_url: str = ""
@@ -480,6 +489,10 @@ class Settings:
                 values[attr] = raw.strip()
         if not 0 < values["port"] < 65536:
             raise SettingsError(f"PINHOLE_PORT must be between 1 and 65535, not {values['port']}")
+        if not 1 <= values["web_processes"] <= 64:
+            raise SettingsError(
+                f"PINHOLE_WEB_PROCESSES must be between 1 and 64, not {values['web_processes']}"
+            )
         domain = values.get("domain") or f"{values['host']}:{values['port']}"
         if "/" in domain or " " in domain or not domain:
             raise SettingsError(

@@ -177,3 +177,70 @@ def test_run_with_nothing_configured_starts_embedded_servers_and_keeps_data():
         process.communicate(timeout=60)
     time.sleep(0.5)
     assert _embedded_server_pids(data_dir) == []
+
+
+def _start_web(env: dict[str, str], port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "web"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "pinhole web exited at start"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("pinhole web did not start")
+
+
+def _serving_processes(parent: subprocess.Popen) -> list[psutil.Process]:
+    main = psutil.Process(parent.pid)
+    return [main, *main.children()]
+
+
+def _wait_listening(processes: list[psutil.Process]) -> None:
+    deadline = time.monotonic() + 60
+    for process in processes:
+        while not any(c.status == "LISTEN" for c in process.net_connections()):
+            assert time.monotonic() < deadline, "a web process did not listen"
+            time.sleep(0.1)
+
+
+def _gone(processes: list[psutil.Process], timeout: float) -> bool:
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return not alive
+
+
+async def test_web_processes_share_the_port_and_stop_together(node):
+    port = free_port()
+    env = {**node.env, "PINHOLE_PORT": str(port), "PINHOLE_WEB_PROCESSES": "2"}
+    web = _start_web(env, port)
+    try:
+        processes = _serving_processes(web)
+        assert len(processes) == 2
+        _wait_listening(processes)  # the first answers before the others are up
+        # Connections held open at once are spread over both processes by the kernel.
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(24)]
+        try:
+            for client in clients:
+                assert client.get("/health/live").status_code == 200
+            serving = [
+                p for p in processes if any(c.status == "ESTABLISHED" for c in p.net_connections())
+            ]
+            assert len(serving) == 2
+        finally:
+            for client in clients:
+                client.close()
+    finally:
+        web.terminate()
+    assert _gone(processes, timeout=20), "stopping the first web process stops the others"
+
+    web = _start_web(env, port)
+    processes = _serving_processes(web)
+    web.kill()  # no chance to stop the others: they notice on their own
+    assert _gone(processes, timeout=20)
