@@ -226,6 +226,25 @@ def sign_rfc9421(
 # --- verifying -------------------------------------------------------------------------------
 
 
+# The RSA schemes peers use, by algorithm name ("" / "hs2019": let the key's type decide).
+_RSA_SCHEMES: dict[str, tuple[str, ...]] = {
+    "rsa-v1_5-sha256": ("pkcs1-sha256",),
+    "rsa-sha256": ("pkcs1-sha256",),
+    "rsa-sha512": ("pkcs1-sha512",),
+    "rsa-pss-sha512": ("pss-sha512",),
+    "hs2019": ("pkcs1-sha256", "pss-sha512"),
+    "": ("pkcs1-sha256", "pss-sha512"),
+}
+# Padding and hash objects hold no state: made once, not per signature.
+_PKCS1 = padding.PKCS1v15()
+_PSS_SHA512 = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=padding.PSS.AUTO)
+_RSA_VERIFY_ARGS = {
+    "pkcs1-sha256": (_PKCS1, hashes.SHA256()),
+    "pkcs1-sha512": (_PKCS1, hashes.SHA512()),
+    "pss-sha512": (_PSS_SHA512, hashes.SHA512()),
+}
+
+
 def _verify_bytes(key: PublicKeyType, signature: bytes, data: bytes, alg: str) -> bool:
     """Whether `signature` over `data` verifies with `key` under algorithm `alg`.
 
@@ -234,31 +253,9 @@ def _verify_bytes(key: PublicKeyType, signature: bytes, data: bytes, alg: str) -
     """
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            candidates = {
-                "rsa-v1_5-sha256": ["pkcs1-sha256"],
-                "rsa-sha256": ["pkcs1-sha256"],
-                "rsa-sha512": ["pkcs1-sha512"],
-                "rsa-pss-sha512": ["pss-sha512"],
-                "hs2019": ["pkcs1-sha256", "pss-sha512"],
-                "": ["pkcs1-sha256", "pss-sha512"],
-            }.get(alg)
-            if candidates is None:
-                return False
-            for candidate in candidates:
+            for scheme in _RSA_SCHEMES.get(alg, ()):
                 try:
-                    if candidate == "pkcs1-sha256":
-                        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-                    elif candidate == "pkcs1-sha512":
-                        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA512())
-                    else:
-                        key.verify(
-                            signature,
-                            data,
-                            padding.PSS(
-                                mgf=padding.MGF1(hashes.SHA512()), salt_length=padding.PSS.AUTO
-                            ),
-                            hashes.SHA512(),
-                        )
+                    key.verify(signature, data, *_RSA_VERIFY_ARGS[scheme])
                     return True
                 except InvalidSignature:
                     continue
@@ -351,6 +348,16 @@ def check_content_digest(header: str, body: bytes) -> None:
         checked = True
     if not checked:
         raise SignatureError("the Content-Digest header has no sha-256 or sha-512 value")
+
+
+@lru_cache(maxsize=1024)
+def _http_date_timestamp(raw: str) -> float | None:
+    """The moment an HTTP Date names, or None when malformed. Deliveries sent in the same
+    second carry the same Date, so parsing is cached (the window is checked every time)."""
+    try:
+        return parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _has_body(request: IncomingRequest) -> bool:
@@ -460,11 +467,9 @@ class SignatureChecker:
             raise SignatureError(f"{what} is in the future")
 
     def _check_date(self, headers: Mapping[str, str]) -> None:
-        raw = headers.get("date", "")
-        try:
-            sent = parsedate_to_datetime(raw).timestamp()
-        except (TypeError, ValueError, IndexError):
-            raise SignatureError("the Date header is missing or malformed") from None
+        sent = _http_date_timestamp(headers.get("date", ""))
+        if sent is None:
+            raise SignatureError("the Date header is missing or malformed")
         self._check_time(sent, "the Date header")
 
     def _cavage_candidate(self, request: IncomingRequest, raw: str) -> _Candidate:

@@ -62,7 +62,10 @@ STORE_BATCH_SQL = f"""
             key_id, recipient_account_id, body)
         SELECT id, activity_id, activity_type, object_type, actor_uri, key_id,
                recipient_account_id, body
-        FROM judged WHERE NOT refused ORDER BY ord
+        FROM judged WHERE NOT refused
+        -- One order for every batch, so that two in flight with a common activity wait for
+        -- each other instead of deadlocking; the first of repeats in a batch is the one kept.
+        ORDER BY activity_id, ord
         ON CONFLICT (activity_id) DO NOTHING RETURNING id
     )
     SELECT judged.ord, judged.refused, stored.id
@@ -105,21 +108,27 @@ class Stored:
 
 
 class InboxWriter:
-    """Stores deliveries in batches: requests that arrive while a write is under way share the
+    """Stores deliveries in batches: requests that arrive while writes are under way share the
     next one (one INSERT, one commit, one Redis round trip for their jobs), so a busy inbox
-    pays per batch what a quiet one pays per delivery."""
+    pays per batch what a quiet one pays per delivery. Each request is answered only once its
+    own batch is committed and its job queued."""
 
     MAX_BATCH = 500
+    # Batches in flight at once: while one waits for its commit, the next is already sent,
+    # so the web process is not idle whenever every waiting request sits in one batch.
+    MAX_WRITES = 2
 
     def __init__(self) -> None:
         self.pending: list[tuple[Delivery, asyncio.Future[Stored]]] = []
-        self.task: asyncio.Task | None = None
+        self.writers: set[asyncio.Task] = set()
 
     async def store(self, delivery: Delivery) -> Stored:
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self.pending.append((delivery, future))
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._write_batches())
+        if len(self.writers) < self.MAX_WRITES:
+            writer = asyncio.create_task(self._write_batches())
+            self.writers.add(writer)
+            writer.add_done_callback(self.writers.discard)
         return await future
 
     async def _write_batches(self) -> None:
@@ -127,7 +136,8 @@ class InboxWriter:
             await asyncio.sleep(0)  # let requests arriving in the same moment join
             batch = self.pending[: self.MAX_BATCH]
             del self.pending[: self.MAX_BATCH]
-            await self._write_settling(batch)
+            if batch:
+                await self._write_settling(batch)
 
     @staticmethod
     async def _write_settling(batch: list[tuple[Delivery, asyncio.Future[Stored]]]) -> None:
