@@ -13,28 +13,22 @@ VERSION = "1.38.0"
 DESCRIPTION = "render versions and auth change notifications"
 
 # Statement-level triggers with transition tables: an album of 20 photos attached in one
-# statement touches its post once, not 20 times.
-_TOUCH_POSTS = """
-CREATE FUNCTION posts_parts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+# statement touches its post once, not 20 times. One function per event, by the transition
+# tables it has.
+_CHANGED_POSTS = {
+    "inserted": "SELECT post_id FROM new_rows",
+    "deleted": "SELECT post_id FROM old_rows",
+    "updated": "SELECT post_id FROM new_rows UNION SELECT post_id FROM old_rows",
+}
+_TOUCH_POSTS = "\n".join(
+    f"""CREATE FUNCTION posts_parts_{op}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE posts SET parts_changed_at = now()
-    WHERE id IN (SELECT post_id FROM new_rows WHERE post_id IS NOT NULL);
+    WHERE id IN (SELECT post_id FROM ({changed}) c WHERE post_id IS NOT NULL);
     RETURN NULL;
-END $$;
-CREATE FUNCTION posts_parts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE posts SET parts_changed_at = now()
-    WHERE id IN (SELECT post_id FROM old_rows WHERE post_id IS NOT NULL);
-    RETURN NULL;
-END $$;
-CREATE FUNCTION posts_parts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE posts SET parts_changed_at = now()
-    WHERE id IN (SELECT post_id FROM new_rows WHERE post_id IS NOT NULL
-                 UNION SELECT post_id FROM old_rows WHERE post_id IS NOT NULL);
-    RETURN NULL;
-END $$;
-"""
+END $$;"""
+    for op, changed in _CHANGED_POSTS.items()
+)
 
 
 def _touch_triggers(table: str) -> str:
