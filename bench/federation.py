@@ -8,6 +8,7 @@
 
 Needs PostgreSQL and Redis (the local ones on 127.0.0.1, or embedded ones like the tests).
 Run: .venv/bin/python bench/federation.py [--activities 6000] [--connections 32] [--posts 10]
+     [--web-processes 1]
 """
 
 from __future__ import annotations
@@ -401,14 +402,21 @@ async def main() -> None:
     parser.add_argument("--activities", type=int, default=6000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--posts", type=int, default=10)
+    parser.add_argument(
+        "--web-processes", type=int, default=1, help="PINHOLE_WEB_PROCESSES of the node"
+    )
     args = parser.parse_args()
+    load_at_start = os.getloadavg()[0]  # other work on the machine: compare within a run
     services = Services.start()
     database_url = await services.create_database("pinhole_bench_federation")
     node = NodeProcess.configure(
         database_url=database_url,
         redis_url=services.redis_url,
         host="127.0.0.6",
-        extra_env={"PINHOLE_RATE_LIMIT_ENABLED": "false"},
+        extra_env={
+            "PINHOLE_RATE_LIMIT_ENABLED": "false",
+            "PINHOLE_WEB_PROCESSES": str(args.web_processes),
+        },
     )
     web = await asyncio.to_thread(start_web, node)
     worker = None
@@ -417,9 +425,11 @@ async def main() -> None:
         worker, inbox = await bench_inbox(node, pool, args.activities, args.connections)
         result = {
             "machine_cpus": os.cpu_count(),
-            "load_average_at_start": os.getloadavg()[0],
+            "load_average_at_start": load_at_start,
+            "web_processes": args.web_processes,
             "inbox": inbox,
             "delivery": await bench_delivery(node, pool, args.posts),
+            "load_average_at_end": os.getloadavg()[0],
         }
         print(json.dumps(result, indent=2))
     finally:

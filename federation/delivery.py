@@ -13,11 +13,10 @@ from asyncpg import Record
 
 from federation.client import FetchError, signed_post
 from federation.instance_actor import Signer, instance_signer
-from federation.queueing import queue_new_jobs
 from federation.vocabulary import host_of
 from node import db
 from node.ids import new_id
-from node.jobs import enqueue
+from node.jobs import enqueue, queue_new_jobs
 from node.settings import get_settings
 
 log = logging.getLogger("pinhole.federation.delivery")
@@ -96,7 +95,7 @@ async def send(
         urls,
         [inboxes[url] for url in urls],
     )
-    await queue_new_jobs(DELIVER_JOB, [(f"deliver:{row['id']}:0", row["id"]) for row in rows])
+    await queue_new_jobs([(DELIVER_JOB, f"deliver:{row['id']}:0", (row["id"],)) for row in rows])
     return activity_row
 
 
@@ -126,14 +125,12 @@ async def record_failure(domain: str) -> None:
     )
 
 
-async def record_success(domain: str) -> None:
-    """The domain answers: forget its failures (a no-op write unless it had some)."""
-    await db.execute(
-        """UPDATE federation_domains
-           SET failure_days = '{}', unavailable_since = NULL, last_success_at = now()
-           WHERE domain = $1 AND (failure_days <> '{}' OR unavailable_since IS NOT NULL)""",
-        domain,
-    )
+def domain_answered_sql(domain: str) -> str:
+    """SQL: the domain (an SQL expression) answers, so its failures are forgotten (a no-op
+    write unless it had some); a statement of its own or the last part of a larger one."""
+    return f"""UPDATE federation_domains
+           SET failure_days = '{{}}', unavailable_since = NULL, last_success_at = now()
+           WHERE domain = {domain} AND (failure_days <> '{{}}' OR unavailable_since IS NOT NULL)"""
 
 
 async def _finish(
@@ -142,14 +139,12 @@ async def _finish(
     """Record the last attempt; `answered`: the domain answered, so its failures are forgotten
     (in the same statement, a no-op unless it had some)."""
     await db.execute(
-        """WITH finished AS (
+        f"""WITH finished AS (
                UPDATE deliveries SET state = $2::varchar, last_status = $3, last_error = $4,
                    attempts = attempts + 1, next_attempt_at = NULL,
                    delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() END
                WHERE id = $1 RETURNING id)
-           UPDATE federation_domains
-           SET failure_days = '{}', unavailable_since = NULL, last_success_at = now()
-           WHERE domain = $5 AND (failure_days <> '{}' OR unavailable_since IS NOT NULL)""",
+           {domain_answered_sql("$5")}""",
         delivery_id,
         state,
         status,

@@ -6,7 +6,9 @@ notifications, federation delivery) retries on its own.
 
 from __future__ import annotations
 
-from node.jobs import enqueue
+from uuid import uuid4
+
+from node.jobs import queue_new_jobs
 
 # event name -> job names run for it, each with the event's arguments.
 SUBSCRIBERS: dict[str, list[str]] = {
@@ -61,5 +63,5 @@ SUBSCRIBERS: dict[str, list[str]] = {
 
 
 async def emit(event: str, *args: object) -> None:
-    for job in SUBSCRIBERS[event]:
-        await enqueue(job, *args)
+    """Queue the event's jobs (one Redis round trip for all of them)."""
+    await queue_new_jobs([(job, uuid4().hex, args) for job in SUBSCRIBERS[event]])

@@ -24,25 +24,31 @@ async def _target(account_id: int | None, post_id: int | None) -> Record:
     return post
 
 
-async def favourite(account_id: int, post_id: int | None) -> int:
-    """Favourite a post (again: no change); the id of the post favourited.
+async def favourite(account_id: int, post_id: int | None, uri: str = "") -> int:
+    """Favourite a post (again: no change); the id of the post favourited. `uri` is the id of
+    a remote account's Like, kept so that its Undo can name it (and given to a favourite made
+    without one).
 
-    The row and the counter change in one transaction, and the counter is an increment in
-    SQL, so concurrent favourites are all counted."""
+    The row and the counter change in one statement, and the counter is an increment in SQL,
+    so concurrent favourites are all counted."""
     post = await _target(account_id, post_id)
-    async with db.transaction():
-        favourite_id = await db.fetchval(
-            """INSERT INTO favourites (id, account_id, post_id) VALUES ($1, $2, $3)
-               ON CONFLICT (account_id, post_id) DO NOTHING RETURNING id""",
-            new_id(),
-            account_id,
-            post["id"],
-        )
-        if favourite_id is not None:
-            await db.execute(
-                "UPDATE posts SET favourites_count = favourites_count + 1 WHERE id = $1",
-                post["id"],
-            )
+    favourite_id = await db.fetchval(
+        """WITH added AS (
+               INSERT INTO favourites (id, account_id, post_id, uri) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (account_id, post_id) DO NOTHING RETURNING id),
+           named AS (
+               UPDATE favourites SET uri = $4
+               WHERE account_id = $2 AND post_id = $3 AND uri = '' AND $4 <> ''
+                 AND NOT EXISTS (SELECT 1 FROM added)),
+           counted AS (
+               UPDATE posts SET favourites_count = favourites_count + 1
+               WHERE id = $3 AND EXISTS (SELECT 1 FROM added))
+           SELECT id FROM added""",
+        new_id(),
+        account_id,
+        post["id"],
+        uri,
+    )
     if favourite_id is not None:
         await emit("favourite.created", favourite_id)
     return post["id"]

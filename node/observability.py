@@ -151,15 +151,19 @@ def _counter_key(name: str) -> str:
     return key("metrics", "c", name)
 
 
-async def observe(name: str, seconds: float, label: str = "") -> None:
-    """Record one observation of a node-wide histogram (never fails the caller)."""
+def _add_observation(pipe: Any, name: str, seconds: float, label: str) -> None:
     _, buckets, _ = HISTOGRAMS[name]
     index = next((i for i, bound in enumerate(buckets) if seconds <= bound), len(buckets))
+    target = _hist_key(name, label)
+    pipe.hincrby(target, str(index), 1)
+    pipe.hincrbyfloat(target, "sum", seconds)
+
+
+async def observe(name: str, seconds: float, label: str = "") -> None:
+    """Record one observation of a node-wide histogram (never fails the caller)."""
     try:
         async with redis().pipeline(transaction=False) as pipe:
-            target = _hist_key(name, label)
-            pipe.hincrby(target, str(index), 1)
-            pipe.hincrbyfloat(target, "sum", seconds)
+            _add_observation(pipe, name, seconds, label)
             await pipe.execute()
     except RedisError as exc:
         log.debug("metric %s not recorded: %s", name, exc)
@@ -184,9 +188,16 @@ async def observe_fanout(seconds: float, kind: str = "push") -> None:
 
 
 async def record_job(job: str, wait_seconds: float, run_seconds: float, succeeded: bool) -> None:
-    await observe("pinhole_job_wait_seconds", max(0.0, wait_seconds), job)
-    await observe("pinhole_job_duration_seconds", run_seconds, job)
-    await count("pinhole_jobs", job, "success" if succeeded else "failure")
+    """A job's wait, run time and outcome: one Redis round trip (workers call this per job)."""
+    try:
+        async with redis().pipeline(transaction=False) as pipe:
+            _add_observation(pipe, "pinhole_job_wait_seconds", max(0.0, wait_seconds), job)
+            _add_observation(pipe, "pinhole_job_duration_seconds", run_seconds, job)
+            outcome = "success" if succeeded else "failure"
+            pipe.hincrby(_counter_key("pinhole_jobs"), f"{job}\x1f{outcome}", 1)
+            await pipe.execute()
+    except RedisError as exc:
+        log.debug("job metrics of %s not recorded: %s", job, exc)
 
 
 async def _histogram_families() -> list[Metric]:

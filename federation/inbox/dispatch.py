@@ -10,8 +10,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
+from asyncpg import Record
+
 from federation.actors import ActorUnavailable, get_actor
-from federation.delivery import record_success
+from federation.delivery import domain_answered_sql
 from federation.inbox.activity import InboxActivity, Outcome, unhandled
 from federation.inbox.handlers import (
     accept,
@@ -67,14 +69,17 @@ def handler_for(activity_type: str, object_type: str) -> Handler | None:
     return HANDLERS.get((activity_type, object_type)) or HANDLERS.get((activity_type, ANY))
 
 
-async def _finish(row_id: int, outcome: Outcome) -> None:
-    await db.execute(
-        """UPDATE inbox_activities SET state = $2, result = $3, processed_at = now()
-           WHERE id = $1""",
-        row_id,
-        outcome.state,
-        outcome.detail[:1000],
-    )
+# Records the outcome and, in the same statement, that the sender's domain talks to us: it is
+# reachable again whatever the delivery failure tracker thought.
+_FINISH_SQL = f"""
+    WITH finished AS (
+        UPDATE inbox_activities SET state = $2, result = $3, processed_at = now()
+        WHERE id = $1 RETURNING id)
+    {domain_answered_sql("$4")}"""
+
+
+async def _finish(row: Record, state: str, detail: str) -> None:
+    await db.execute(_FINISH_SQL, row["id"], state, detail[:1000], host_of(row["actor_uri"]))
 
 
 async def process_activity(row_id: int) -> Outcome | None:
@@ -91,15 +96,13 @@ async def process_activity(row_id: int) -> Outcome | None:
     if handler is None:
         outcome = unhandled(f"no handler for {row['activity_type']}({object_type or 'id'})")
         log.info("inbox %s: %s", row_id, outcome.detail)
-        await _finish(row_id, outcome)
+        await _finish(row, outcome.state, outcome.detail)
         return outcome
-    # The domain talks to us, so it is reachable again whatever the failure tracker thought.
-    await record_success(host_of(row["actor_uri"]))
     try:
         actor = await get_actor(row["actor_uri"])
     except ActorUnavailable as exc:
         outcome = Outcome("done", f"ignored: the actor is unavailable: {exc}")
-        await _finish(row_id, outcome)
+        await _finish(row, outcome.state, outcome.detail)
         return outcome
     activity = InboxActivity(row_id, body, actor, row["recipient_account_id"])
     try:
@@ -108,12 +111,7 @@ async def process_activity(row_id: int) -> Outcome | None:
         outcome = Outcome("done", f"ignored: {exc.message}")
     except Exception as exc:
         log.exception("inbox %s (%s) failed", row_id, row["activity_type"])
-        await db.execute(
-            """UPDATE inbox_activities SET state = 'failed', result = $2, processed_at = now()
-               WHERE id = $1""",
-            row_id,
-            f"{type(exc).__name__}: {exc}"[:1000],
-        )
+        await _finish(row, "failed", f"{type(exc).__name__}: {exc}")
         return Outcome("done", "failed")
-    await _finish(row_id, outcome)
+    await _finish(row, outcome.state, outcome.detail)
     return outcome

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import msgspec
 
 from federation.actors import is_key_cached
-from federation.queueing import queue_new_jobs
 from federation.signatures import IncomingRequest, SignatureChecker, SignatureError
 from federation.vocabulary import host_of, id_of, type_of
 from node import db
 from node.errors import BadRequest, Forbidden, Unauthorized
 from node.ids import new_id
+from node.jobs import queue_new_jobs
 from node.settings import get_settings
 
 log = logging.getLogger("pinhole.federation.inbox")
@@ -231,7 +231,7 @@ def _as_list(value: object) -> list:
 
 async def queue_processing(row_ids: list[int]) -> None:
     """Queue the jobs that handle stored activities (one Redis round trip for a batch)."""
-    await queue_new_jobs(PROCESS_JOB, [(f"inbox:{row_id}", row_id) for row_id in row_ids])
+    await queue_new_jobs([(PROCESS_JOB, f"inbox:{row_id}", (row_id,)) for row_id in row_ids])
 
 
 def dedupe_key(activity: dict, body: bytes) -> str:

@@ -14,14 +14,7 @@ async def handle(activity: InboxActivity) -> Outcome:
     if post_id is None:
         return ignored("the liked post is not known here")
     try:
-        liked = await interactions.favourite(activity.actor["id"], post_id)
+        liked = await interactions.favourite(activity.actor["id"], post_id, activity.id)
     except NotFound:
         return ignored("the post is not visible to this account")
-    if activity.id:
-        await db.execute(
-            "UPDATE favourites SET uri = $3 WHERE account_id = $1 AND post_id = $2 AND uri = ''",
-            activity.actor["id"],
-            liked,
-            activity.id,
-        )
     return done(f"liked post {liked}")
