@@ -453,14 +453,19 @@ async def prepare_database(services: Services, reseed: bool) -> str:
 
 
 async def build_feeds(reseed: bool) -> None:
-    """Every user's Redis feed, rebuilt from PostgreSQL (what reads would do), once."""
+    """Every user's Redis feed, rebuilt from PostgreSQL (what reads would do), once — and again
+    when an earlier run left its probe posts (fan-out, time to visible) at the top of the feeds:
+    every run reads the seeded feeds, not the same few probes."""
     from node import db
     from node.redis import redis
     from timeline.home import rebuild
 
     client = redis()
     marker = PREFIX + "bench:feeds-built"
-    if reseed:
+    probes = await db.execute(
+        "DELETE FROM posts WHERE text LIKE 'fan-out probe %' OR text LIKE 'visible probe %'"
+    )
+    if reseed or probes != "DELETE 0":
         async for stale in client.scan_iter(match=f"{PREFIX}*", count=5000):
             await client.delete(stale)
     if await client.get(marker):

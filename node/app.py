@@ -43,6 +43,7 @@ from node.api.middleware import FastLanes, RateLimiting, RequestObservation
 from node.errors import PinholeError, TooMany, error_document
 from node.jobs import close_jobs
 from node.redis import close_redis
+from node.settings import get_settings
 from web.render import TEMPLATE_CONFIG
 from web.site import web_router
 
@@ -84,7 +85,7 @@ async def live() -> dict[str, str]:
 
 @asynccontextmanager
 async def lifespan(_: Litestar) -> AsyncIterator[None]:
-    await db.open_pool()
+    await db.open_pool(max_size=get_settings().database_pool_size)
     await push.ensure_vapid_keys()  # the first process to start makes the node's VAPID keys
     await auth.identities.start()
     # Everything made so far (routes, templates, settings) lives as long as the process: keep

@@ -95,6 +95,14 @@ SETTINGS_TABLE: list[tuple[str, str, str, Any, str]] = [
         "PostgreSQL URL. Empty: an embedded PostgreSQL is started under the data folder.",
     ),
     (
+        "database_pool_size",
+        "PINHOLE_DATABASE_POOL_SIZE",
+        "int",
+        8,
+        "PostgreSQL connections each web process opens at most. More queries at once than the "
+        "database has cores only make them queue inside PostgreSQL instead of the app.",
+    ),
+    (
         "redis_url",
         "PINHOLE_REDIS_URL",
         "str",
@@ -383,6 +391,7 @@ class Settings:
     domain: str = ""
     https: bool = False
     database_url: str = ""
+    database_pool_size: int = 8
     redis_url: str = ""
     data_dir: Path = field(default_factory=lambda: Path("./var"))
     secret_key: str = ""
@@ -489,6 +498,11 @@ class Settings:
                 values[attr] = raw.strip()
         if not 0 < values["port"] < 65536:
             raise SettingsError(f"PINHOLE_PORT must be between 1 and 65535, not {values['port']}")
+        if not 1 <= values["database_pool_size"] <= 1000:
+            raise SettingsError(
+                "PINHOLE_DATABASE_POOL_SIZE must be between 1 and 1000, "
+                f"not {values['database_pool_size']}"
+            )
         if not 1 <= values["web_processes"] <= 64:
             raise SettingsError(
                 f"PINHOLE_WEB_PROCESSES must be between 1 and 64, not {values['web_processes']}"
