@@ -66,32 +66,30 @@ def _versions(entry: Mapping[str, Any]) -> list[tuple[int, tuple[int, int]]]:
 
 async def statuses_json(entries: Sequence[Mapping[str, Any]]) -> bytes:
     """A JSON array of Statuses for ENTRIES rows (a signed-in viewer's page), in their order."""
-    missing = [
-        post_id
-        for entry in entries
-        for post_id, version in _versions(entry)
-        if _cached(post_id, version) is None
-    ]
-    fresh: dict[int, bytes] = {}
+    shown = [_versions(entry) for entry in entries]
+    pieces = {post_id: _cached(post_id, version) for posts in shown for post_id, version in posts}
+    missing = [post_id for post_id, piece in pieces.items() if piece is None]
     if missing:
         # Rendered with the versions read now: a post changed since the page was chosen is shown
         # as it is now and cached under its new version.
         for view in await post_views(missing, None):
-            for shown in (view, view.reblog):
-                if shown is not None and shown.post["id"] in missing:
-                    version = (shown.post["row_version"], shown.post["author_row_version"])
-                    fresh[shown.post["id"]] = _store(shown.post["id"], version, shown)
-    parts = []
-    for entry in entries:
-        pieces = [
-            fresh.get(post_id) or _cached(post_id, version) for post_id, version in _versions(entry)
-        ]
-        if None in pieces:
+            for found in (view, view.reblog):
+                if found is not None and found.post["id"] in pieces:
+                    version = (found.post["row_version"], found.post["author_row_version"])
+                    pieces[found.post["id"]] = _store(found.post["id"], version, found)
+    # One list of parts joined once: the page is tens of kB, so every concatenation would copy it.
+    parts = [b"["]
+    for entry, posts in zip(entries, shown, strict=True):
+        if any(pieces[post_id] is None for post_id, _ in posts):
             continue  # deleted between choosing the page and rendering it
         viewer = _viewer_fields(entry)
-        if len(pieces) == 1:
-            parts.append(pieces[0] + b',"reblog":null' + viewer + b"}")
+        if len(parts) > 1:
+            parts.append(b",")
+        parts.append(pieces[posts[0][0]])
+        if len(posts) == 1:
+            parts.append(b',"reblog":null')
         else:
-            boosted = pieces[1] + b',"reblog":null' + viewer + b"}"
-            parts.append(pieces[0] + b',"reblog":' + boosted + viewer + b"}")
-    return b"[" + b",".join(parts) + b"]"
+            parts += (b',"reblog":', pieces[posts[1][0]], b',"reblog":null', viewer, b"}")
+        parts += (viewer, b"}")
+    parts.append(b"]")
+    return b"".join(parts)
