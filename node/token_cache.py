@@ -20,7 +20,7 @@ log = logging.getLogger("pinhole.auth")
 
 CHANNEL = "pinhole_auth"
 MAX_ENTRIES = 20_000
-TTL_SECONDS = 300.0  # a backstop: entries are dropped on notification long before this
+TTL_SECONDS = 60.0  # a backstop, should a notification ever be lost with its connection
 RECONNECT_SECONDS = 2.0
 
 T = TypeVar("T")
