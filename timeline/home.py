@@ -20,7 +20,11 @@ MAX_ROUNDS = 4  # rounds of reading further when filters removed most of a page
 CHECK_MARGIN = 4  # candidates checked beyond the page size before asking for all of them
 
 
-_QUERIES = {ascending: pull.page_query(ascending=ascending) for ascending in (False, True)}
+_QUERIES = {
+    (ascending, below_floor): pull.page_query(ascending=ascending, below_floor=below_floor)
+    for ascending in (False, True)
+    for below_floor in (False, True)
+}
 
 
 # Rebuilds look back this far first: when the window already holds a full feed, its newest
@@ -76,7 +80,6 @@ async def home_entries(account_id: int, page: Page, *, user_id: int | None = Non
             account_id, lo=lo, hi=hi, count=per_source, ascending=ascending, touch=False
         )
     result: list[Record] = []
-    query = _QUERIES[ascending]
     for _ in range(MAX_ROUNDS):
         ids = window.ids
         # Redis holds every feed post from its floor up; below the floor, every followed
@@ -97,13 +100,14 @@ async def home_entries(account_id: int, page: Page, *, user_id: int | None = Non
             else:
                 pull_lo = max(pull_lo, covered - 1)
         wanted = page.limit - len(result)
-        args = (account_id, ids, pull_lo, pull_hi, per_author, below_floor, lo or 0)
-        args += (fallback_hi or pull.MAX_ID, wanted)
+        query = _QUERIES[(ascending, below_floor)]
+        args = (account_id, ids, pull_lo, pull_hi, per_author, wanted)
+        fallback = (lo or 0, fallback_hi or pull.MAX_ID) if below_floor else ()
         # Most pages lose nothing to the filters: only the newest candidates are checked, and
         # all of them when that left the page short.
-        rows = await db.fetch(query, *args, wanted + CHECK_MARGIN)
+        rows = await db.fetch(query, *args, wanted + CHECK_MARGIN, *fallback)
         if len(rows) < wanted:
-            rows = await db.fetch(query, *args, pull.MAX_ID)
+            rows = await db.fetch(query, *args, pull.MAX_ID, *fallback)
         found = sorted(rows, key=lambda row: row["id"], reverse=not ascending)
         if covered is not None:
             found = [

@@ -130,30 +130,32 @@ PULLED_FOLLOWED = """(SELECT f.target_account_id AS aid, f.show_reblogs
           JOIN follows f ON f.account_id = $1 AND f.target_account_id = pa.account_id)"""
 
 
-def page_query(*, ascending: bool) -> str:
+def page_query(*, ascending: bool, below_floor: bool) -> str:
     """One home page from its candidates: $1 viewer, $2 ids from Redis, ($3, $4) the window,
-    $5 rows per pulled author, $6 whether Redis lacks the older part ($7, $8) of the window (then
-    every followed author is pulled there), $9 page size, $10 how many of the newest candidates
-    are checked against the filters (a page whose filters removed too many is asked again with
-    more). Returns the page as timeline.views.ENTRIES rows."""
+    $5 rows per pulled author, $6 page size, $7 how many of the newest candidates are checked
+    against the filters (a page whose filters removed too many is asked again with more).
+    `below_floor`: Redis lacks the older part ($8, $9) of the window, so every followed author
+    is pulled there too (a query of its own: the branch costs even when it finds nothing).
+    Returns the page as timeline.views.ENTRIES rows."""
     order = "ASC" if ascending else "DESC"
+    fallback = ""
+    if below_floor:
+        fallback = f"""UNION
+            {followed_posts(authors=all_followed("$8"), lo="$8", hi="$9", limit="$5", ascending=ascending)}
+            UNION
+            {followed_tag_posts(lo="$8", hi="$9", limit="$5", ascending=ascending)}"""
     return f"""WITH {HIDDEN},
         candidates AS (
             SELECT unnest($2::bigint[]) AS id
             UNION
             {followed_posts(authors=PULLED_FOLLOWED, lo="$3", hi="$4", limit="$5", ascending=ascending)}
-            UNION
-            SELECT fb.id FROM (
-                {followed_posts(authors=all_followed("$7"), lo="$7", hi="$8", limit="$5", ascending=ascending)}
-                UNION
-                {followed_tag_posts(lo="$7", hi="$8", limit="$5", ascending=ascending)}
-            ) fb WHERE $6::boolean
+            {fallback}
         ),
-        newest AS (SELECT id FROM candidates ORDER BY id {order} LIMIT $10),
+        newest AS (SELECT id FROM candidates ORDER BY id {order} LIMIT $7),
         page AS (
             SELECT {ENTRY_COLUMNS} FROM newest c {FEED_JOINS}
             WHERE {feed_filter(exclusive=True)}
-            ORDER BY p.id {order} LIMIT $9
+            ORDER BY p.id {order} LIMIT $6
         ){ENTRIES}"""
 
 
