@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from asyncpg import Record
 
+from media.storage import storage_from_settings
 from node import db
 from node.errors import NotFound
 from node.ids import new_id
 from node.jobs import enqueue
+from node.settings import get_settings
 
 BUILD_JOB = "build_account_archive"
 
@@ -40,14 +42,18 @@ async def latest_archive(account_id: int) -> Record:
     return row
 
 
-async def ready_archive(archive_id: int, account_id: int) -> Record:
-    """The owner's finished archive; NotFound for anyone else's (never revealing it exists)."""
-    row = await db.fetchrow(
-        """SELECT * FROM account_archives WHERE id = $1 AND account_id = $2
+async def ready_archive_zip(archive_id: int, account_id: int) -> bytes:
+    """The owner's finished archive, as zip bytes; NotFound for anyone else's (never revealing
+    it exists) and for one whose bytes are gone from storage."""
+    storage_key = await db.fetchval(
+        """SELECT storage_key FROM account_archives WHERE id = $1 AND account_id = $2
            AND state = 'ready'""",
         archive_id,
         account_id,
     )
-    if row is None:
+    if storage_key is None:
         raise NotFound()
-    return row
+    try:
+        return await storage_from_settings(get_settings()).get(storage_key)
+    except KeyError as missing:
+        raise NotFound() from missing

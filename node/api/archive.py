@@ -8,10 +8,8 @@ from typing import Any
 from asyncpg import Record
 from litestar import Request, Response, get, post
 
-from media.storage import storage_from_settings
 from node import archives
 from node.api.authn import require_user
-from node.errors import NotFound
 from node.ids import parse_id
 from node.settings import get_settings
 
@@ -47,16 +45,13 @@ async def show_archive(request: Request) -> dict[str, Any]:
 @get("/api/v1/pinhole/archive/{archive_id:str}/download")
 async def download_archive(request: Request, archive_id: str) -> Response:
     identity = await require_user(request, "read:accounts")
-    row = await archives.ready_archive(parse_id(archive_id), identity.account_id)
-    try:
-        data = await storage_from_settings(get_settings()).get(row["storage_key"])
-    except KeyError as missing:
-        raise NotFound() from missing
+    wanted = parse_id(archive_id)
+    data = await archives.ready_archive_zip(wanted, identity.account_id)
     return Response(
         data,
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="archive-{row["id"]}.zip"',
+            "Content-Disposition": f'attachment; filename="archive-{wanted}.zip"',
             "Cache-Control": "private, no-store",
         },
     )

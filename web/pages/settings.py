@@ -8,12 +8,10 @@ from asyncpg import Record
 from litestar import Request, Response, get, post
 
 from media import service as media
-from media.storage import storage_from_settings
 from node import accounts, archives, conversations, credentials, social
 from node.errors import Invalid, NotFound
 from node.export import export_account
 from node.ids import parse_id
-from node.settings import get_settings
 from web.forms import checkbox, field, files, read_form
 from web.render import page, redirect
 from web.sessions import list_sessions, require_session, revoke_session
@@ -242,11 +240,7 @@ async def request_archive(request: Request) -> Response:
 async def archive_download(request: Request, archive_id: str) -> Response:
     """Only to the archive's owner (the session's account); anyone else gets a 404."""
     session = await require_session(request)
-    row = await archives.ready_archive(parse_id(archive_id), session.account_id)
-    try:
-        data = await storage_from_settings(get_settings()).get(row["storage_key"])
-    except KeyError as missing:
-        raise NotFound() from missing
+    data = await archives.ready_archive_zip(parse_id(archive_id), session.account_id)
     return Response(
         data,
         media_type="application/zip",
