@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from federation.signatures import sign_cavage  # noqa: E402
 from node.accounts import generate_key_pair  # noqa: E402
 from node.ids import new_id  # noqa: E402
-from tests.rig import NodeProcess, Services, free_port  # noqa: E402
+from tests.rig import NodeProcess, Services, free_port, sign_up  # noqa: E402
 
 AS = "https://www.w3.org/ns/activitystreams"
 
@@ -171,38 +171,7 @@ def stop(process: subprocess.Popen) -> None:
 
 async def _sign_up(node: NodeProcess, username: str) -> tuple[str, str]:
     async with httpx.AsyncClient(base_url=node.url, timeout=60) as client:
-        app = (
-            await client.post(
-                "/api/v1/apps",
-                data={
-                    "client_name": "bench",
-                    "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                    "scopes": "read write follow",
-                },
-            )
-        ).json()
-        token = (
-            await client.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": app["client_id"],
-                    "client_secret": app["client_secret"],
-                    "scope": "read write follow",
-                },
-            )
-        ).json()["access_token"]
-        user = await client.post(
-            "/api/v1/accounts",
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "username": username,
-                "email": f"{username}@example.com",
-                "password": "correct horse battery",
-                "agreement": True,
-            },
-        )
-        access = user.json()["access_token"]
+        access = (await sign_up(client, username))["access_token"]
         me = await client.get(
             "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {access}"}
         )

@@ -24,7 +24,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.rig import NodeProcess, Services  # noqa: E402
+from tests.rig import NodeProcess, Services, sign_up  # noqa: E402
 
 AUTHORS = 10
 POSTS_PER_AUTHOR = 3
@@ -35,39 +35,7 @@ PASSWORD = "correct horse battery"
 
 
 async def _token(http: httpx.AsyncClient, username: str) -> str:
-    app = (
-        await http.post(
-            "/api/v1/apps",
-            data={
-                "client_name": "bench",
-                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                "scopes": "read write follow",
-            },
-        )
-    ).json()
-    app_token = (
-        await http.post(
-            "/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
-                "scope": "read write follow",
-            },
-        )
-    ).json()["access_token"]
-    response = await http.post(
-        "/api/v1/accounts",
-        headers={"Authorization": f"Bearer {app_token}"},
-        json={
-            "username": username,
-            "email": f"{username}@example.com",
-            "password": PASSWORD,
-            "agreement": True,
-        },
-    )
-    response.raise_for_status()
-    return response.json()["access_token"]
+    return (await sign_up(http, username, PASSWORD))["access_token"]
 
 
 def _photo(seed: int) -> bytes:

@@ -26,47 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.media import measure, percentile, photo  # noqa: E402
-from tests.rig import NodeProcess, Services  # noqa: E402
+from tests.rig import NodeProcess, Services, sign_up  # noqa: E402
 
 POLL_SECONDS = 0.05
-
-
-async def sign_up(client: httpx.AsyncClient, username: str) -> str:
-    """A user's token, through the API as an app signs people up."""
-    app = (
-        await client.post(
-            "/api/v1/apps",
-            data={
-                "client_name": "bench",
-                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                "scopes": "read write",
-            },
-        )
-    ).json()
-    app_token = (
-        await client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
-                "scope": "read write",
-            },
-        )
-    ).json()["access_token"]
-    account = await client.post(
-        "/api/v1/accounts",
-        headers={"Authorization": f"Bearer {app_token}"},
-        json={
-            "username": username,
-            "email": f"{username}@example.com",
-            "password": "correct horse battery",
-            "agreement": True,
-            "locale": "en",
-        },
-    )
-    account.raise_for_status()
-    return account.json()["access_token"]
 
 
 async def upload_until_ready(client: httpx.AsyncClient, data: bytes) -> dict[str, float]:
@@ -105,7 +67,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         node = NodeProcess.configure(database_url=database_url, redis_url=services.redis_url)
         node.start()
         async with httpx.AsyncClient(base_url=node.url, timeout=120) as anonymous:
-            tokens = [await sign_up(anonymous, f"bench{i}") for i in range(args.concurrency)]
+            tokens = [
+                (await sign_up(anonymous, f"bench{i}"))["access_token"]
+                for i in range(args.concurrency)
+            ]
         clients = [
             httpx.AsyncClient(
                 base_url=node.url, timeout=300, headers={"Authorization": f"Bearer {token}"}

@@ -18,7 +18,7 @@ os.environ.setdefault("PINHOLE_DATA_DIR", tempfile.mkdtemp(prefix="pinhole-tests
 
 from node import db  # noqa: E402
 from node.settings import Settings, use_settings  # noqa: E402
-from tests.rig import NodeProcess, Services  # noqa: E402
+from tests.rig import NodeProcess, Services, sign_up  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -109,49 +109,6 @@ class SignedInUser:
 
 
 _serial = count(1)
-
-
-async def register_app(http: httpx.AsyncClient, scopes: str = "read write follow push") -> dict:
-    response = await http.post(
-        "/api/v1/apps",
-        data={
-            "client_name": "tests",
-            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-            "scopes": scopes,
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def sign_up(
-    http: httpx.AsyncClient, username: str, password: str = "correct horse battery"
-) -> dict:
-    """Sign up through the API as an app would: client credentials, then POST /api/v1/accounts."""
-    app = await register_app(http)
-    app_token = await http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scope": "read write follow push",
-        },
-    )
-    assert app_token.status_code == 200, app_token.text
-    response = await http.post(
-        "/api/v1/accounts",
-        headers={"Authorization": f"Bearer {app_token.json()['access_token']}"},
-        json={
-            "username": username,
-            "email": f"{username}@example.com",
-            "password": password,
-            "agreement": True,
-            "locale": "en",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.fixture

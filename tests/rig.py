@@ -186,3 +186,56 @@ async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05): 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+# Accounts through the API, as apps make them (tests, the federation rig and the benches)
+
+DEFAULT_SCOPES = "read write follow push"
+
+
+async def register_app(http: httpx.AsyncClient, scopes: str = DEFAULT_SCOPES) -> dict:
+    response = await http.post(
+        "/api/v1/apps",
+        data={
+            "client_name": "tests",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": scopes,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def sign_up(
+    http: httpx.AsyncClient,
+    username: str,
+    password: str = "correct horse battery",
+    *,
+    scopes: str = DEFAULT_SCOPES,
+) -> dict:
+    """Sign up through the API as an app would: client credentials, then POST /api/v1/accounts.
+    Returns the new user's token response (`access_token`…)."""
+    app = await register_app(http, scopes)
+    app_token = await http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scopes,
+        },
+    )
+    assert app_token.status_code == 200, app_token.text
+    response = await http.post(
+        "/api/v1/accounts",
+        headers={"Authorization": f"Bearer {app_token.json()['access_token']}"},
+        json={
+            "username": username,
+            "email": f"{username}@example.com",
+            "password": password,
+            "agreement": True,
+            "locale": "en",
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -4,7 +4,7 @@ import asyncio
 
 import httpx
 
-from tests.conftest import register_app, sign_up
+from tests.rig import register_app, sign_up
 
 
 async def _app_token(http: httpx.AsyncClient) -> str:

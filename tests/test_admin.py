@@ -7,7 +7,7 @@ import httpx
 
 from node import admin, db, moderation, registration
 from node.ids import new_id
-from tests.conftest import register_app
+from tests.rig import register_app
 
 ADMIN_SCOPES = "read write follow push admin:read admin:write"
 

@@ -7,8 +7,7 @@ from email import message_from_bytes, policy
 import httpx
 import pytest
 
-from tests.conftest import register_app
-from tests.rig import NodeProcess, free_port
+from tests.rig import NodeProcess, free_port, register_app
 
 
 class MailSink:

@@ -6,8 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from node import db
-from tests.conftest import register_app
-from tests.rig import wait_until
+from tests.rig import register_app, wait_until
 
 
 async def _password_token(http, app, user, scope="read write follow"):

@@ -14,8 +14,7 @@ from redis.asyncio import Redis
 
 from node import ratelimit
 from node.ids import new_id
-from tests.conftest import register_app, sign_up
-from tests.rig import NodeProcess, Services
+from tests.rig import NodeProcess, Services, register_app, sign_up
 
 LIMITS = {
     "PINHOLE_RATE_LIMIT_ENABLED": "true",

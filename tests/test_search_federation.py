@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.conftest import sign_up
-from tests.rig import NodeProcess, Services, wait_until
+from tests.rig import NodeProcess, Services, sign_up, wait_until
 
 
 @pytest.fixture(scope="module")

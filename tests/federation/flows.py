@@ -12,7 +12,7 @@ import httpx
 
 from node import db
 from tests.federation.peers import FakePeer, PeerActor
-from tests.rig import NodeProcess, wait_until
+from tests.rig import NodeProcess, sign_up, wait_until
 
 _ids = count(1)
 
@@ -103,43 +103,13 @@ class Member:
 async def join(node: NodeProcess, username: str, *, locked: bool = False) -> Member:
     """Sign up on a node the way an app does, and sign in."""
     async with httpx.AsyncClient(base_url=node.url, timeout=30) as anonymous:
-        app = (
-            await anonymous.post(
-                "/api/v1/apps",
-                data={
-                    "client_name": "federation tests",
-                    "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                    "scopes": "read write follow push admin:read admin:write",
-                },
-            )
-        ).json()
-        app_token = (
-            await anonymous.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": app["client_id"],
-                    "client_secret": app["client_secret"],
-                    "scope": "read write follow push admin:read admin:write",
-                },
-            )
-        ).json()["access_token"]
-        signed_up = await anonymous.post(
-            "/api/v1/accounts",
-            headers={"Authorization": f"Bearer {app_token}"},
-            json={
-                "username": username,
-                "email": f"{username}@example.com",
-                "password": "correct horse battery",
-                "agreement": True,
-                "locale": "en",
-            },
+        signed_up = await sign_up(
+            anonymous, username, scopes="read write follow push admin:read admin:write"
         )
-        assert signed_up.status_code == 200, signed_up.text
     client = httpx.AsyncClient(
         base_url=node.url,
         timeout=30,
-        headers={"Authorization": f"Bearer {signed_up.json()['access_token']}"},
+        headers={"Authorization": f"Bearer {signed_up['access_token']}"},
     )
     me = (await client.get("/api/v1/accounts/verify_credentials")).json()
     if locked:
