@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from asyncpg import Record
 
 from media.storage import storage_from_settings
@@ -12,6 +14,7 @@ from node.jobs import enqueue
 from node.settings import get_settings
 
 BUILD_JOB = "build_account_archive"
+ARCHIVE_PREFIX = "exports/"
 
 
 async def request_archive(account_id: int) -> Record:
@@ -57,3 +60,48 @@ async def ready_archive_zip(archive_id: int, account_id: int) -> bytes:
         return await storage_from_settings(get_settings()).get(storage_key)
     except KeyError as missing:
         raise NotFound() from missing
+
+
+async def pending_archive_id(account_id: int) -> int | None:
+    """The account's archive waiting to be built, if any."""
+    return await db.fetchval(
+        """SELECT id FROM account_archives WHERE account_id = $1 AND state = 'pending'
+           ORDER BY id DESC LIMIT 1""",
+        account_id,
+    )
+
+
+async def keep_archive(archive_id: int, account_id: int, data: bytes) -> None:
+    """Store a built archive privately and mark it ready; earlier archives' files are removed,
+    so a person keeps one archive at a time."""
+    storage = storage_from_settings(get_settings())
+    # Random, so the file cannot be found by guessing; it is served only to its owner anyway.
+    key = f"{ARCHIVE_PREFIX}{account_id}-{secrets.token_urlsafe(24)}.zip"
+    await storage.put(key, data, "application/zip")
+    older = await db.fetch(
+        """SELECT id, storage_key FROM account_archives
+           WHERE account_id = $1 AND id <> $2 AND state <> 'pending'""",
+        account_id,
+        archive_id,
+    )
+    await db.execute(
+        """UPDATE account_archives SET state = 'ready', storage_key = $2, byte_size = $3,
+           finished_at = now() WHERE id = $1""",
+        archive_id,
+        key,
+        len(data),
+    )
+    for row in older:
+        if row["storage_key"]:
+            await storage.delete(row["storage_key"])
+    if older:
+        await db.execute(
+            "DELETE FROM account_archives WHERE id = ANY($1::bigint[])", [r["id"] for r in older]
+        )
+
+
+async def archive_failed(archive_id: int) -> None:
+    await db.execute(
+        "UPDATE account_archives SET state = 'failed', finished_at = now() WHERE id = $1",
+        archive_id,
+    )
